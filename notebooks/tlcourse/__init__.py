@@ -1,0 +1,35 @@
+"""tlcourse: the plumbing of the transfer-learning course (data, caches, plots, results).
+
+The lessons themselves (building, freezing, saving, loading and fitting models) live in the
+notebooks; this package only keeps out of their way what is not the lesson.
+"""
+
+from .config import REPO_DIR, Config, ConfigError, data_path, get_config, tmp_path
+from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
+from .files import DataError, atomic_path, download, md5sum
+from .idx import read_idx
+from .models import build_mnist_mlp, ensure_supermodel
+from .plots import plot_class_balance, plot_continued, plot_history, show_samples
+from .results import read_results, record_result
+
+__all__ = [
+    "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES",
+    "atomic_path", "build_mnist_mlp", "data_path", "download", "ensure_supermodel", "get_config",
+    "load_emnist", "load_mnist", "md5sum", "plot_class_balance", "plot_continued", "plot_history",
+    "read_idx", "read_results", "record_result", "setup", "show_samples", "tmp_path",
+]
+
+
+def setup(seed: int = 42) -> Config:
+    """What every notebook's first cell does: read and print the configuration, set the seeds
+    (Python, NumPy and TensorFlow, through Keras) and a readable plot style."""
+    import keras
+    import matplotlib.pyplot as plt
+    import tensorflow as tf
+
+    cfg = get_config()
+    keras.utils.set_random_seed(seed)
+    plt.rcParams.update({"figure.dpi": 80, "axes.titlesize": 11, "figure.titlesize": 12})
+    print(cfg.describe())
+    print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
+    return cfg

@@ -1,0 +1,74 @@
+"""Course configuration: folders and the TL_* environment variables.
+
+Paths are resolved from this file's location, never from the current directory, so a
+notebook (working directory ``notebooks/``), a test (``tests/``) and a script all agree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = PACKAGE_DIR.parent
+REPO_DIR = NOTEBOOKS_DIR.parent
+
+DATA_MODES = ("auto", "real", "synthetic")
+
+
+class ConfigError(ValueError):
+    """A TL_* environment variable has a value the course does not understand."""
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool
+    data_mode: str
+    data_dir: Path
+    tmp_dir: Path
+
+    def describe(self) -> str:
+        mode = "rápido (TL_QUICK=1)" if self.quick else "completo"
+        return (f"Modo {mode} · datos: {self.data_mode} (TL_DATA) · "
+                f"caché: {_short(self.data_dir)} · resultados: {_short(self.tmp_dir)}")
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_DIR)) + "/"
+    except ValueError:
+        return str(path)
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on", "si", "sí"):
+        return True
+    raise ConfigError(f"{name}={value!r} no es válido: usa {name}=1 para activarlo o {name}=0 para no.")
+
+
+def get_config() -> Config:
+    """Read the configuration from the environment (every call reads it afresh)."""
+    data_mode = os.environ.get("TL_DATA", "auto").strip().lower() or "auto"
+    if data_mode not in DATA_MODES:
+        raise ConfigError(f"TL_DATA={data_mode!r} no es válido: usa uno de {', '.join(DATA_MODES)}.")
+    data_dir = Path(os.environ.get("TL_DATA_DIR") or REPO_DIR / "data").expanduser().resolve()
+    return Config(quick=_flag("TL_QUICK"), data_mode=data_mode, data_dir=data_dir,
+                  tmp_dir=REPO_DIR / "tmp")
+
+
+def tmp_path(name: str) -> Path:
+    """Path of a file in ``tmp/`` (created if needed)."""
+    folder = get_config().tmp_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def data_path(*parts: str) -> Path:
+    """Path inside the data cache (its folder is created if needed)."""
+    path = get_config().data_dir.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

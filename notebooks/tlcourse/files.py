@@ -1,0 +1,95 @@
+"""Files that are never half-written: checksums, atomic writes and downloads."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import requests
+from tqdm.auto import tqdm
+
+PARTIAL_SUFFIX = ".part"
+TIMEOUT = (10, 60)  # seconds: to connect, and between two chunks
+
+
+class DataError(RuntimeError):
+    """Data that cannot be had, or that failed a check. The message (in Spanish) says what to do."""
+
+
+def md5sum(path: Path, *, gunzip: bool = False, chunk: int = 1 << 20) -> str:
+    """MD5 of a file, or of its uncompressed content when ``gunzip`` is true."""
+    digest = hashlib.md5()
+    opener = gzip.open if gunzip else open
+    with opener(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary name next to ``path``; rename it to ``path`` only if the block succeeds.
+
+    The temporary name keeps the extension (``modelo.tmp-123.h5``) because Keras picks the
+    format from it. If the block fails, the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def download(url: str, dest: Path, *, md5: str | None = None, size: int | None = None,
+             desc: str | None = None, session=None) -> Path:
+    """Download ``url`` to ``dest`` with a progress bar, through ``dest.part``.
+
+    The part file is checked (size, md5) and only then renamed to ``dest``. On any failure,
+    including an interruption, the part file is removed and a :class:`DataError` is raised.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + PARTIAL_SUFFIX)
+    http = session or requests
+    try:
+        with http.get(url, stream=True, timeout=TIMEOUT) as response:
+            response.raise_for_status()
+            total = int(response.headers.get("content-length", 0)) or size
+            with open(part, "wb") as out, tqdm(total=total, unit="B", unit_scale=True,
+                                               unit_divisor=1024, desc=desc or dest.name) as bar:
+                for block in response.iter_content(chunk_size=1 << 16):
+                    out.write(block)
+                    bar.update(len(block))
+        got = part.stat().st_size
+        if size is not None and got != size:
+            raise DataError(f"La descarga de {url} está incompleta: {got} bytes de {size}.")
+        if md5 is not None and (actual := md5sum(part)) != md5:
+            raise DataError(f"La descarga de {url} no supera la comprobación md5 "
+                            f"(esperado {md5}, obtenido {actual}).")
+        os.replace(part, dest)
+        return dest
+    except DataError:
+        raise
+    except requests.ConnectionError as error:
+        raise DataError(f"No se pudo descargar {url}: sin conexión con el servidor "
+                        f"({type(error).__name__}; ¿hay red?)") from error
+    except (requests.RequestException, OSError) as error:
+        raise DataError(f"No se pudo descargar {url}: {str(error)[:200]}") from error
+    finally:
+        if part.exists():
+            part.unlink()

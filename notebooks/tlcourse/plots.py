@@ -1,0 +1,90 @@
+"""Plotting helpers: training histories and sample grids, always titled, labelled and with a legend."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .sources import SYNTHETIC_TAG
+
+NAMES = {"loss": "pérdida (entrenamiento)", "val_loss": "pérdida (validación)",
+         "accuracy": "exactitud (entrenamiento)", "val_accuracy": "exactitud (validación)",
+         "sparse_categorical_accuracy": "exactitud (entrenamiento)",
+         "val_sparse_categorical_accuracy": "exactitud (validación)"}
+
+
+def _title(title: str, data=None) -> str:
+    if data is not None and getattr(data, "is_synthetic", False) and SYNTHETIC_TAG not in title:
+        return title + SYNTHETIC_TAG
+    return title
+
+
+def _frame(history) -> pd.DataFrame:
+    frame = pd.DataFrame(getattr(history, "history", history))
+    frame.index = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _draw(frame: pd.DataFrame, title: str, boundary: float | None = None, boundary_label: str = ""):
+    """Loss on the left, accuracy on the right (fixed [0, 1] axis so plots compare)."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
+    losses = [c for c in frame if "loss" in c]
+    accs = [c for c in frame if "acc" in c]
+    for ax, cols, ylabel in ((ax_loss, losses, "pérdida (entropía cruzada)"), (ax_acc, accs, "exactitud")):
+        frame[cols].rename(columns=NAMES).plot(ax=ax, marker="." if len(frame) <= 30 else None)
+        ax.set_xlabel("época")
+        ax.set_ylabel(ylabel)
+        if boundary is not None:
+            ax.axvline(boundary, color="black", linestyle="--", label=boundary_label)
+        ax.legend()
+        ax.grid(True, alpha=0.3)
+    ax_acc.set_ylim(0, 1)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def plot_history(history, title: str, data=None):
+    """Plot a Keras ``History`` (or its ``.history`` dict): loss and accuracy per epoch."""
+    return _draw(_frame(history), _title(title, data))
+
+
+def plot_continued(first, second, title: str, data=None, boundary_label: str = "se reanuda el entrenamiento"):
+    """Two training phases as one curve: the second continues where the first stopped."""
+    a, b = _frame(first), _frame(second)
+    b.index = b.index + len(a)
+    frame = pd.concat([a, b])
+    return _draw(frame, _title(title, data), boundary=len(a) + 0.5, boundary_label=boundary_label)
+
+
+def show_samples(x, y, classes: str, title: str, data=None, n: int = 24, cols: int = 12, seed: int = 0):
+    """A grid of ``n`` random images, each titled with its character (not its integer label)."""
+    pick = np.random.default_rng(seed).choice(len(x), size=min(n, len(x)), replace=False)
+    rows = int(np.ceil(len(pick) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.1))
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, i in zip(np.ravel(axes), pick):
+        ax.imshow(x[i], cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(f"'{classes[int(y[i])]}'", fontsize=10)
+    fig.suptitle(_title(title, data))
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def plot_class_balance(y, classes: str, title: str, data=None):
+    """Bar chart of how many samples each class has."""
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=len(classes))
+    fig, ax = plt.subplots(figsize=(11, 3))
+    ax.bar(range(len(classes)), counts, color="tab:blue", label="imágenes por clase")
+    ax.set_xticks(range(len(classes)), list(classes))
+    ax.set_xlabel("clase (carácter)")
+    ax.set_ylabel("número de imágenes")
+    ax.set_title(_title(title, data))
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+    return fig

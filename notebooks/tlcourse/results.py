@@ -1,0 +1,56 @@
+"""``tmp/results.csv``: one row per (notebook, approach), shared by notebooks 03–05."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .config import tmp_path
+from .files import atomic_path
+
+COLUMNS = ["notebook", "approach", "data", "weights", "epochs", "trainable_params",
+           "train_seconds", "seconds_per_epoch", "test_accuracy"]
+DATA_VALUES = ("real", "synthetic")
+WEIGHT_VALUES = ("imagenet", "random", "mnist", "none")
+
+
+def results_path():
+    return tmp_path("results.csv")
+
+
+def read_results() -> pd.DataFrame:
+    """The results so far (an empty table if no notebook has written any)."""
+    path = results_path()
+    if not path.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.read_csv(path, dtype={"notebook": str})
+
+
+def record_result(*, notebook: str, approach: str, data: str, weights: str, epochs: int,
+                  trainable_params: int, train_seconds: float, test_accuracy: float,
+                  seconds_per_epoch: float | None = None) -> pd.DataFrame:
+    """Add or replace the row of ``(notebook, approach)`` and return the whole table.
+
+    A re-run replaces its own row instead of adding a duplicate. The file is written to a
+    temporary name and renamed, so an interrupted run never leaves half a table.
+    """
+    if data not in DATA_VALUES:
+        raise ValueError(f"data={data!r}: debe ser uno de {DATA_VALUES}")
+    if weights not in WEIGHT_VALUES:
+        raise ValueError(f"weights={weights!r}: debe ser uno de {WEIGHT_VALUES}")
+    if not 0.0 <= test_accuracy <= 1.0 or math.isnan(test_accuracy):
+        raise ValueError(f"test_accuracy={test_accuracy!r}: debe estar entre 0 y 1")
+    if seconds_per_epoch is None:
+        seconds_per_epoch = train_seconds / epochs
+    row = dict(notebook=str(notebook), approach=approach, data=data, weights=weights, epochs=int(epochs),
+               trainable_params=int(trainable_params), train_seconds=round(float(train_seconds), 2),
+               seconds_per_epoch=round(float(seconds_per_epoch), 3),
+               test_accuracy=round(float(test_accuracy), 4))
+    table = read_results()
+    keep = ~((table["notebook"] == row["notebook"]) & (table["approach"] == approach))
+    table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)[COLUMNS]
+    table = table.sort_values(["notebook"], kind="stable").reset_index(drop=True)
+    with atomic_path(results_path()) as tmp:
+        table.to_csv(tmp, index=False)
+    return table
