@@ -10,13 +10,13 @@ from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
 from .models import build_mnist_mlp, ensure_supermodel
 from .plots import plot_class_balance, plot_continued, plot_history, show_samples
-from .results import read_results, record_result
+from .results import load_history, read_results, record_result, save_history
 
 __all__ = [
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES",
     "atomic_path", "build_mnist_mlp", "data_path", "download", "ensure_supermodel", "get_config",
     "load_emnist", "load_mnist", "md5sum", "plot_class_balance", "plot_continued", "plot_history",
-    "read_idx", "read_results", "record_result", "setup", "show_samples", "tmp_path",
+    "load_history", "read_idx", "read_results", "record_result", "save_history", "setup", "show_samples", "tmp_path",
 ]
 
 

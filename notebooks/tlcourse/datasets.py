@@ -8,6 +8,7 @@ the synthetic stand-in with a loud banner. A cached file that fails its check is
 from __future__ import annotations
 
 import warnings
+import zlib
 import zipfile
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def mnist_files_problem(folder: Path) -> str | None:
     for name, expected in MNIST_FILES.items():
         try:
             actual = md5sum(folder / name, gunzip=True)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             return f"{folder / name} no se puede descomprimir ({error}): fichero dañado o truncado"
         if actual != expected:
             return (f"{folder / name} no supera la comprobación md5 del contenido descomprimido "
@@ -246,7 +247,7 @@ def load_emnist(dataset: str = "balanced") -> LoadedData:
                         np.savez(f, x_train=train[0], y_train=train[1], x_test=test[0], y_test=test[1])
                 return _finish(name, train, test, "real", f"zip de NIST {zip_path} leído con el paquete emnist",
                                EMNIST_BALANCED_CLASSES, "emnist")
-            except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, KeyError, EOFError) as error:
                 problems.append(f"{zip_path} no se pudo leer ({error})")
         _fallback_or_raise(name, problems, f"descarga {EMNIST_URL} en {zip_path} "
                            "o ejecuta `python -m tlcourse.prefetch` con red")

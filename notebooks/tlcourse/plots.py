@@ -43,7 +43,7 @@ def _draw(frame: pd.DataFrame, title: str, boundary: float | None = None, bounda
     fig.suptitle(title)
     fig.tight_layout()
     plt.show()
-    return fig
+    plt.close(fig)
 
 
 def plot_history(history, title: str, data=None):
@@ -72,7 +72,7 @@ def show_samples(x, y, classes: str, title: str, data=None, n: int = 24, cols: i
     fig.suptitle(_title(title, data))
     fig.tight_layout()
     plt.show()
-    return fig
+    plt.close(fig)
 
 
 def plot_class_balance(y, classes: str, title: str, data=None):
@@ -87,4 +87,4 @@ def plot_class_balance(y, classes: str, title: str, data=None):
     ax.legend()
     fig.tight_layout()
     plt.show()
-    return fig
+    plt.close(fig)

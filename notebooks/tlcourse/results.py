@@ -41,6 +41,8 @@ def record_result(*, notebook: str, approach: str, data: str, weights: str, epoc
         raise ValueError(f"weights={weights!r}: debe ser uno de {WEIGHT_VALUES}")
     if not 0.0 <= test_accuracy <= 1.0 or math.isnan(test_accuracy):
         raise ValueError(f"test_accuracy={test_accuracy!r}: debe estar entre 0 y 1")
+    if int(epochs) < 1:
+        raise ValueError(f"epochs={epochs!r}: debe ser al menos 1")
     if seconds_per_epoch is None:
         seconds_per_epoch = train_seconds / epochs
     row = dict(notebook=str(notebook), approach=approach, data=data, weights=weights, epochs=int(epochs),
@@ -54,3 +56,21 @@ def record_result(*, notebook: str, approach: str, data: str, weights: str, epoc
     with atomic_path(results_path()) as tmp:
         table.to_csv(tmp, index=False)
     return table
+
+
+def save_history(history, name: str):
+    """Save a Keras ``History`` (loss and metrics per epoch) as ``tmp/<name>``, atomically."""
+    frame = pd.DataFrame(getattr(history, "history", history))
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+    path = tmp_path(name)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp)
+    return path
+
+
+def load_history(name: str) -> dict | None:
+    """The history saved by :func:`save_history` as a ``{metric: [values]}`` dict, or None."""
+    path = tmp_path(name)
+    if not path.exists():
+        return None
+    return pd.read_csv(path, index_col="epoch").to_dict(orient="list")
