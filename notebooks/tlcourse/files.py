@@ -56,11 +56,12 @@ def atomic_path(path: str | os.PathLike):
 
 
 def download(url: str, dest: Path, *, md5: str | None = None, size: int | None = None,
-             desc: str | None = None, session=None) -> Path:
+             desc: str | None = None, session=None, verify=None) -> Path:
     """Download ``url`` to ``dest`` with a progress bar, through ``dest.part``.
 
-    The part file is checked (size, md5) and only then renamed to ``dest``. On any failure,
-    including an interruption, the part file is removed and a :class:`DataError` is raised.
+    The part file is checked (size, md5, and ``verify(part) -> problem or None`` if given) and
+    only then renamed to ``dest``. On any failure, including an interruption, the part file is
+    removed and a :class:`DataError` is raised.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,8 @@ def download(url: str, dest: Path, *, md5: str | None = None, size: int | None =
         if md5 is not None and (actual := md5sum(part)) != md5:
             raise DataError(f"La descarga de {url} no supera la comprobación md5 "
                             f"(esperado {md5}, obtenido {actual}).")
+        if verify is not None and (problem := verify(part)):
+            raise DataError(f"La descarga de {url} no supera su comprobación: {problem}.")
         os.replace(part, dest)
         return dest
     except DataError:
