@@ -1,0 +1,98 @@
+"""Every notebook runs alone on a fresh clone, twice, quietly, and gives the same checked outputs.
+
+Each notebook is executed in its own copy of ``notebooks/`` (with the ``tlcourse`` package) next to
+empty ``data/`` and ``tmp/`` folders, like a fresh clone, in quick mode with ``TL_DATA=synthetic`` so
+that it never touches the network whatever machine runs the tests. Then it is executed a second
+time in the same copy, where caches and earlier results exist. Cells marked ``# NBVAL_SKIP`` (they
+need network) are left out, as nbval does.
+
+What must hold:
+- alone and in any order: the notebook rebuilds what it needs from earlier notebooks (and says so);
+- twice: the second run works, the ``# NBVAL_CHECK_OUTPUT`` cells print exactly the same, and
+  ``tmp/results.csv`` has its rows replaced, not duplicated, with the same numbers (seeded);
+- quiet: no cell writes to stderr (TensorFlow start-up logs, Keras warnings…).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHECK = "# NBVAL_CHECK_OUTPUT"
+SKIP = "# NBVAL_SKIP"
+
+
+def fresh_clone(root: Path) -> Path:
+    shutil.copytree(REPO / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    (root / "data").mkdir()
+    (root / "tmp").mkdir()
+    return root
+
+
+def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and c.source.startswith(SKIP))]
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, time.perf_counter() - start
+
+
+def text_of(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def checked_outputs(nb) -> list[str]:
+    return [text_of(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith(CHECK)]
+
+
+def stderr_outputs(nb) -> list[str]:
+    return [f"celda {i}: {out.text[:300]}" for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for out in c.get("outputs", []) if out.output_type == "stream" and out.name == "stderr"]
+
+
+def results(root: Path) -> pd.DataFrame | None:
+    path = root / "tmp" / "results.csv"
+    return pd.read_csv(path, dtype={"notebook": str}) if path.exists() else None
+
+
+@pytest.mark.parametrize("notebook", list(reversed(NOTEBOOKS)), ids=lambda p: p.stem)
+def test_notebook_alone_twice_quiet(notebook, tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_QUICK", "1")
+    monkeypatch.setenv("TL_DATA", "synthetic")
+    monkeypatch.delenv("TL_DATA_DIR", raising=False)     # the clone's own data/ folder
+    root = fresh_clone(tmp_path)
+    path = root / "notebooks" / notebook.name
+
+    first, seconds_first = execute(path)
+    assert stderr_outputs(first) == [], "salida por stderr en una ejecución limpia"
+    rows_first = results(root)
+
+    second, seconds_second = execute(path)
+    assert stderr_outputs(second) == [], "salida por stderr en la segunda ejecución"
+    assert checked_outputs(second) == checked_outputs(first)
+
+    rows_second = results(root)
+    if rows_first is not None:
+        keys = rows_second[["notebook", "approach"]]
+        assert not keys.duplicated().any(), "filas duplicadas en tmp/results.csv"
+        assert len(rows_second) == len(rows_first)
+        merged = rows_first.merge(rows_second, on=["notebook", "approach"], suffixes=("_1", "_2"))
+        assert (merged["test_accuracy_1"] - merged["test_accuracy_2"]).abs().max() < 1e-9, \
+            "las exactitudes del modo rápido deberían repetirse con las semillas fijadas"
+    print(f"{notebook.name}: {seconds_first:.0f} s la primera vez, {seconds_second:.0f} s la segunda")
