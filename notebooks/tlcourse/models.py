@@ -60,6 +60,7 @@ def ensure_supermodel() -> Path:
     print(f"Aviso: {problem}. Lo reconstruyo ahora con la receta final del notebook 01 "
           "(entradas /255, lotes de 128, 10 épocas, Adam).")
     (x_train, y_train), (x_test, y_test) = load_mnist()
+    keras.backend.clear_session()   # as notebook 01 does: layer names start again at dense, dense_1…
     keras.utils.set_random_seed(42)
     model = build_mnist_mlp()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
@@ -69,6 +70,7 @@ def ensure_supermodel() -> Path:
     with atomic_path(path) as tmp:
         model.save(tmp)
     save_history(history, SUPERMODEL_HISTORY)
+    keras.backend.clear_session()   # the notebook starts afresh: its first new Dense will be "dense"
     print(f"Reconstruido en {time.perf_counter() - start:.0f} s: exactitud en test {accuracy:.3f}; "
           f"guardado en {path}.")
     return path
