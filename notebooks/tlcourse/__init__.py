@@ -4,7 +4,7 @@ The lessons themselves (building, freezing, saving, loading and fitting models) 
 notebooks; this package only keeps out of their way what is not the lesson.
 """
 
-from .config import REPO_DIR, Config, ConfigError, data_path, get_config, tmp_path
+from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
@@ -15,7 +15,7 @@ from .results import load_history, read_results, record_result, save_history
 __all__ = [
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES",
     "atomic_path", "build_mnist_mlp", "data_path", "download", "ensure_supermodel", "get_config",
-    "load_emnist", "load_mnist", "md5sum", "plot_class_balance", "plot_continued", "plot_history",
+    "load_emnist", "load_mnist", "md5sum", "native_stderr_silenced", "plot_class_balance", "plot_continued", "plot_history",
     "load_history", "read_idx", "read_results", "record_result", "save_history", "setup", "show_samples", "tmp_path",
 ]
 

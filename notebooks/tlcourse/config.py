@@ -6,7 +6,9 @@ notebook (working directory ``notebooks/``), a test (``tests/``) and a script al
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +74,25 @@ def data_path(*parts: str) -> Path:
     path = get_config().data_dir.joinpath(*parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Silence what native code (C++) writes straight to file descriptor 2 inside the block.
+
+    TensorFlow announces at import time that it uses oneDNN, through C++ logging that no
+    environment variable turns off; the notebooks import Keras inside this block so that
+    message does not clutter the first cell. Python's own warnings and errors are unaffected
+    outside the block.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
