@@ -8,15 +8,19 @@ from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
-from .models import build_mnist_mlp, ensure_supermodel
-from .plots import plot_class_balance, plot_continued, plot_history, show_samples
+from .models import (build_mnist_mlp, ensure_resnet50_frozen, ensure_supermodel, resnet50_weights_kind,
+                     save_resnet50_info)
+from .plots import plot_class_balance, plot_comparison, plot_continued, plot_history, show_samples
+from .pretrained import batches, features_path, fingerprint, load_features, resnet50_weights, save_features
+from .sources import thousands
 from .results import load_history, read_results, record_result, save_history
 
 __all__ = [
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES",
-    "atomic_path", "build_mnist_mlp", "data_path", "download", "ensure_supermodel", "get_config",
-    "load_emnist", "load_mnist", "md5sum", "native_stderr_silenced", "plot_class_balance", "plot_continued", "plot_history",
-    "load_history", "read_idx", "read_results", "record_result", "save_history", "setup", "show_samples", "tmp_path",
+    "atomic_path", "build_mnist_mlp", "ensure_resnet50_frozen", "resnet50_weights_kind", "save_resnet50_info", "data_path", "download", "ensure_supermodel", "get_config",
+    "load_emnist", "load_mnist", "md5sum", "native_stderr_silenced", "plot_class_balance", "plot_comparison", "plot_continued", "plot_history",
+    "load_history", "read_idx", "read_results", "record_result", "save_history", "setup", "show_samples", "thousands", "tmp_path",
+    "batches", "features_path", "fingerprint", "load_features", "resnet50_weights", "save_features",
 ]
 
 

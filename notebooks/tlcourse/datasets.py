@@ -18,7 +18,7 @@ from . import synthetic
 from .config import get_config
 from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
-from .sources import LoadedData, banner
+from .sources import LoadedData, banner, thousands
 
 # --------------------------------------------------------------------------------------- MNIST
 MNIST_FILES = {  # name in data/mnist/ -> md5 of the uncompressed content (the official sums)
@@ -41,9 +41,7 @@ QUICK_SIZES = {"mnist": (12_000, 2_000), "emnist": (9_400, 1_880)}
 SYNTHETIC_VERSION = 1     # bump when the generator changes, so old caches are not reused
 
 
-def _n(number: int) -> str:
-    """12.000 rather than 12,000: the Spanish thousands separator."""
-    return f"{number:,}".replace(",", ".")
+_n = thousands
 
 
 def _quick_subset(x, y, n, seed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -73,4 +74,97 @@ def ensure_supermodel() -> Path:
     keras.backend.clear_session()   # the notebook starts afresh: its first new Dense will be "dense"
     print(f"Reconstruido en {time.perf_counter() - start:.0f} s: exactitud en test {accuracy:.3f}; "
           f"guardado en {path}.")
+    return path
+
+
+RESNET50_FROZEN = "resnet50_congelada.keras"
+RESNET50_HEAD = "resnet50_head.keras"
+RESNET50_HEAD_HISTORY = "resnet50_head_history.csv"
+
+
+def resnet50_weights_kind(model_path: Path) -> str:
+    """``"imagenet"`` or ``"random"``: what the base of a saved notebook-04 model started from.
+
+    Notebook 04 (and :func:`ensure_resnet50_frozen`) write it next to the model, in a ``.json`` file.
+    """
+    info = Path(model_path).with_suffix(".json")
+    try:
+        kind = json.loads(info.read_text(encoding="utf-8"))["weights"]
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(f"No puedo saber con qué pesos se creó {model_path}: falta o está dañado {info} "
+                        f"({error}). Qué hacer: vuelve a ejecutar el notebook 04.") from error
+    if kind not in ("imagenet", "random"):
+        raise DataError(f"{info} dice weights={kind!r}; se esperaba 'imagenet' o 'random'.")
+    return kind
+
+
+def save_resnet50_info(model_path: Path, *, weights: str, data: str) -> Path:
+    """Write ``<model>.json`` with the kind of base weights and the data source (atomically)."""
+    info = Path(model_path).with_suffix(".json")
+    with atomic_path(info) as tmp:
+        tmp.write_text(json.dumps({"weights": weights, "data": data}), encoding="utf-8")
+    return info
+
+
+def _resnet_problem(path: Path) -> str | None:
+    problem = model_file_problem(path, (32, 32, 3), 47)
+    if problem is None:
+        try:
+            resnet50_weights_kind(path)
+        except DataError as error:
+            return str(error).split(". Qué hacer")[0]
+    return problem
+
+
+def ensure_resnet50_frozen() -> Path:
+    """Path of ``tmp/resnet50_congelada.keras`` (notebook 04), rebuilt with its fast recipe if needed.
+
+    The rebuild is notebook 04's cached-features way: ResNet50 (ImageNet weights if available, else
+    random — said loudly), frozen; its features computed once; ``Flatten + Dense(47)`` trained for 10
+    epochs on them; then the base and the head saved together, with the head and its history.
+    """
+    import keras
+    import tensorflow as tf
+
+    from .datasets import load_emnist
+    from .pretrained import resnet50_weights
+
+    path = tmp_path(RESNET50_FROZEN)
+    problem = _resnet_problem(path)
+    if problem is None:
+        print(f"Uso {path}, el modelo que guardó el notebook 04 (base {resnet50_weights_kind(path)}).")
+        return path
+    if path.exists() and get_config().data_mode == "real":
+        raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook 04.")
+    print(f"Aviso: {problem}. Lo reconstruyo con la receta rápida del notebook 04 (base congelada, "
+          "características calculadas una vez, 10 épocas de la cabeza).")
+    emnist = load_emnist("balanced")
+    (x_train, y_train), _ = emnist
+    if get_config().quick:
+        x_train, y_train = x_train[:4_700], y_train[:4_700]   # the same images notebook 04 uses in quick mode
+    weights = resnet50_weights()
+    kind = "imagenet" if weights is not None else "random"
+
+    def to_resnet_input(images):
+        images = tf.image.resize(tf.cast(images, "float32")[..., tf.newaxis], (32, 32))
+        return keras.applications.resnet50.preprocess_input(tf.image.grayscale_to_rgb(images))
+
+    start = time.perf_counter()
+    keras.utils.set_random_seed(42)
+    base_model = keras.applications.ResNet50(include_top=False, weights=weights, input_shape=(32, 32, 3))
+    base_model.trainable = False
+    dataset = tf.data.Dataset.from_tensor_slices(x_train).batch(1024).map(to_resnet_input).prefetch(2)
+    features = base_model.predict(dataset, verbose=0)
+    head = keras.Sequential([keras.Input(shape=(1, 1, 2048)), keras.layers.Flatten(),
+                             keras.layers.Dense(47, activation="softmax", name="salida_emnist")], name="cabeza")
+    head.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = head.fit(features, y_train, batch_size=256, epochs=10, validation_split=0.1, verbose=0)
+    model = keras.Sequential([keras.Input(shape=(32, 32, 3)), base_model, head], name="resnet50_congelada")
+    for keras_model, name in ((head, RESNET50_HEAD), (model, RESNET50_FROZEN)):
+        with atomic_path(tmp_path(name)) as tmp:
+            keras_model.save(tmp)
+    save_resnet50_info(path, weights=kind, data=emnist.source)
+    save_history(history, RESNET50_HEAD_HISTORY)
+    print(f"Reconstruido en {time.perf_counter() - start:.0f} s con {len(x_train)} imágenes "
+          f"(base {kind}); guardado en {path}.")
     return path

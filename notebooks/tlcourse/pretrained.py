@@ -1,0 +1,191 @@
+"""A pretrained base for notebooks 04–05: ResNet50's ImageNet weights, and a cache of its features.
+
+``resnet50_weights()`` returns what to pass as ``weights=`` to ``keras.applications.ResNet50``:
+the path of the checked ImageNet file (found in ``~/.keras/models/`` or ``data/keras/models/``,
+or downloaded into ``~/.keras/models/``, where Keras itself keeps it), or ``None`` — random
+weights — when it cannot be had and ``TL_DATA`` allows it, after saying so loudly.
+
+``features_path`` / ``save_features`` / ``load_features`` keep what a frozen base computes in
+``tmp/features/``, so a re-run does not pay for the forward passes again. A cache whose shapes or
+fingerprint (of the images and the base's weights) do not match is never used. ``batches`` feeds
+those features to ``fit`` one batch at a time, without the whole-array copies ``fit(x, y)`` makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .config import get_config, tmp_path
+from .files import DataError, atomic_path, download, md5sum
+from .sources import banner
+
+RESNET50_NOTOP = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+RESNET50_NOTOP_MD5 = "4d473c1dd8becc155b73f8504c6f6626"
+RESNET50_NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/" + RESNET50_NOTOP
+
+
+# ------------------------------------------------------------------------------------ weights
+def keras_models_dir() -> Path:
+    """Where Keras caches downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home).expanduser() / "models"
+
+
+def resnet50_weights_candidates() -> list[Path]:
+    """The places looked at, in order: Keras' own cache, then the course's data cache (prefetched)."""
+    return [keras_models_dir() / RESNET50_NOTOP, get_config().data_dir / "keras" / "models" / RESNET50_NOTOP]
+
+
+def weights_file_problem(path: Path) -> str | None:
+    """None if ``path`` is ResNet50's notop ImageNet file (md5 checked); else what is wrong."""
+    if not path.exists():
+        return f"no está en {path}"
+    actual = md5sum(path)
+    if actual != RESNET50_NOTOP_MD5:
+        return (f"{path} no supera la comprobación md5 (esperado {RESNET50_NOTOP_MD5}, obtenido {actual}): "
+                "fichero dañado o incompleto; no lo uso")
+    return None
+
+
+def resnet50_weights() -> str | None:
+    """What to pass as ``weights=`` to ``ResNet50(include_top=False, ...)``: a checked path, or None.
+
+    Order: the two local candidates (md5-checked; a damaged file is never used); then a download
+    into ``~/.keras/models/`` (skipped with ``TL_DATA=synthetic``); then, with ``TL_DATA=real``, a
+    :class:`DataError` that says what is missing and how to get it, and otherwise ``None`` (random
+    weights) after a loud banner.
+    """
+    cfg = get_config()
+    problems = []
+    for path in resnet50_weights_candidates():
+        problem = weights_file_problem(path)
+        if problem is None:
+            print(f"Pesos de ImageNet para ResNet50: {path} (md5 verificado).")
+            return str(path)
+        problems.append(problem)
+    if cfg.data_mode == "synthetic":
+        problems.append("con TL_DATA=synthetic no intento descargarlos")
+    else:
+        target = keras_models_dir() / RESNET50_NOTOP
+        try:
+            download(RESNET50_NOTOP_URL, target, md5=RESNET50_NOTOP_MD5, desc="pesos de ResNet50 (ImageNet)")
+            print(f"Pesos de ImageNet para ResNet50 descargados en {target} (md5 verificado).")
+            return str(target)
+        except (DataError, OSError) as error:   # OSError: e.g. ~/.keras not writable
+            problems.append(str(error))
+    reasons = "\n".join(f"  - {p}" for p in problems)
+    howto = (f"con red, ejecuta una vez keras.applications.ResNet50(include_top=False, weights='imagenet') "
+             f"(Keras lo guarda en ~/.keras/models/), o descarga {RESNET50_NOTOP_URL} y cópialo en "
+             f"{cfg.data_dir / 'keras' / 'models'}/ (md5 {RESNET50_NOTOP_MD5})")
+    if cfg.data_mode == "real":
+        raise DataError(f"No hay pesos de ImageNet para ResNet50 (TL_DATA=real):\n{reasons}\n"
+                        f"Qué hacer: {howto}; o usa TL_DATA=auto para seguir con pesos aleatorios.")
+    print(f"No hay pesos de ImageNet para ResNet50. Motivos:\n{reasons}")
+    banner(["ResNet50 SIN PREENTRENAR: la base tendrá pesos ALEATORIOS (weights=None).",
+            "Lo que midamos con ella NO enseña nada sobre características aprendidas en ImageNet:",
+            "solo muestra que el código funciona y cuánto tarda cada forma de entrenar.",
+            f"Para los pesos reales: {RESNET50_NOTOP} en data/keras/models/ o ~/.keras/models/."])
+    return None
+
+
+# ----------------------------------------------------------------------------- feature cache
+def fingerprint(*parts) -> str:
+    """MD5 of arrays (shape, dtype and bytes) and strings: changes if any of them changes."""
+    digest = hashlib.md5()
+    for part in parts:
+        if isinstance(part, str):
+            digest.update(b"s" + part.encode())
+        else:
+            array = np.ascontiguousarray(part)
+            digest.update(f"a{array.shape}{array.dtype}".encode())
+            digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def features_path(model: str, *, source: str, weights: str, n: int) -> Path:
+    """``tmp/features/<model>_<source>_<weights>_<quick|full>_<n>.npz``: one file per data and base."""
+    mode = "quick" if get_config().quick else "full"
+    return tmp_path("features") / f"{model}_{source}_{weights}_{mode}_{n}.npz"
+
+
+def save_features(path: Path, *, fingerprint: str, **values) -> Path:
+    """Save arrays and numbers (e.g. the seconds the extraction took) to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, fingerprint=np.array(fingerprint), **values)
+    size = path.stat().st_size / 2**20
+    print(f"Características guardadas en {path} ({size:,.0f} MiB).".replace(",", "."))
+    return path
+
+
+def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple]) -> dict | None:
+    """What :func:`save_features` saved, or None (saying why) if missing, damaged or not for these data.
+
+    ``shapes`` maps each array that must be there to its expected shape; the fingerprint must
+    match the one saved. Scalars come back as Python floats.
+    """
+    path = Path(path)
+    if not path.exists():
+        print(f"No hay caché de características en {path}: hay que calcularlas.")
+        return None
+    try:
+        with np.load(path) as f:
+            if str(f["fingerprint"]) != fingerprint:
+                raise ValueError("la huella no coincide: otras imágenes u otros pesos de la base")
+            values = {}
+            for name in f.files:
+                if name != "fingerprint":
+                    array = f[name]
+                    values[name] = array if array.ndim else float(array)
+        for name, shape in shapes.items():
+            got = getattr(values.get(name), "shape", None)
+            if got != tuple(shape):
+                raise ValueError(f"{name} tiene forma {got}, se esperaba {tuple(shape)}")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        print(f"La caché {path} no vale ({error}); la recalculo.")
+        return None
+    print(f"Reutilizo las características guardadas en {path}.")
+    return values
+
+
+def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 0):
+    """A ``keras.utils.PyDataset`` of ``(x, y)`` batches read from the arrays, for ``fit``/``evaluate``.
+
+    ``model.fit(x, y)`` first turns the whole of ``x`` into a TensorFlow tensor and a dataset built
+    on it (measured: about 1.7 times the size of ``x`` on top of ``x`` itself); with a gigabyte of
+    features that is what breaks a 4 GiB budget. This reads one batch at a time instead. In order
+    when ``shuffle`` is false; otherwise in a new seeded random order every epoch. Note that
+    ``fit`` shuffles the *order of the batches* of a PyDataset unless given ``shuffle=False``: with
+    ``fit(batches(x, y), shuffle=False)`` the batches are exactly those of ``fit(x, y, shuffle=False)``.
+    """
+    import keras
+
+    if len(x) != len(y):
+        raise ValueError(f"x e y tienen longitudes distintas: {len(x)} y {len(y)}")
+
+    class ArrayBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x)) if shuffle else None
+
+        def __len__(self):
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, index):
+            part = slice(index * batch_size, (index + 1) * batch_size)
+            if self.order is None:
+                return x[part], y[part]
+            rows = np.sort(self.order[part])   # sorted: reads memory in order; a batch is a set anyway
+            return x[rows], y[rows]
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.order = self.rng.permutation(len(x))
+
+    return ArrayBatches()

@@ -1,0 +1,262 @@
+"""ResNet50's ImageNet weights, the feature cache and the batches fed to fit (tlcourse.pretrained).
+
+conftest.py already gives every test its own data cache (``TL_DATA_DIR``), its own ``tmp/``
+(``tlcourse.config.REPO_DIR``) and no network. Here ``HOME`` also goes to ``tmp_path``, so
+``~/.keras/models/`` is the test's own folder and never the user's.
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+import tlcourse
+import tlcourse.pretrained as pretrained
+from tlcourse import DataError, features_path, fingerprint, load_features, md5sum, resnet50_weights, save_features
+
+FAKE_WEIGHTS = b"no soy un fichero HDF5 de verdad, pero tengo un md5 conocido\n"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """``~`` is ``tmp_path/home`` (and KERAS_HOME unset), so ``~/.keras/models`` is ours."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    return tmp_path / "home"
+
+
+def keras_cache(home):
+    return home / ".keras" / "models" / pretrained.RESNET50_NOTOP
+
+
+def data_cache(data_dir):
+    return data_dir / "keras" / "models" / pretrained.RESNET50_NOTOP
+
+
+def put_fake(path, content=FAKE_WEIGHTS):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+@pytest.fixture
+def fake_md5(tmp_path, monkeypatch):
+    """Make FAKE_WEIGHTS the 'official' file: the expected md5 becomes its md5."""
+    probe = put_fake(tmp_path / "probe.h5")
+    monkeypatch.setattr(pretrained, "RESNET50_NOTOP_MD5", md5sum(probe))
+
+
+# ------------------------------------------------------------------------------------- weights
+def test_candidates_are_keras_cache_then_data_cache(isolated_home, data_dir):
+    assert pretrained.resnet50_weights_candidates() == [keras_cache(isolated_home), data_cache(data_dir)]
+
+
+@pytest.mark.parametrize("where", ["keras", "data"])
+def test_a_file_with_the_right_md5_is_used(where, fake_md5, isolated_home, data_dir, capsys):
+    """A file that passes the md5 check, in either place, is returned as the path for weights=."""
+    path = put_fake(keras_cache(isolated_home) if where == "keras" else data_cache(data_dir))
+    assert resnet50_weights() == str(path)
+    assert "md5 verificado" in capsys.readouterr().out
+
+
+def test_keras_cache_is_preferred(fake_md5, isolated_home, data_dir):
+    put_fake(data_cache(data_dir))
+    path = put_fake(keras_cache(isolated_home))
+    assert resnet50_weights() == str(path)
+
+
+def test_a_file_with_the_wrong_md5_is_never_used(isolated_home, data_dir, capsys):
+    """The real md5 cannot match this fake: auto mode falls back to random weights and says why."""
+    put_fake(data_cache(data_dir))
+    assert resnet50_weights() is None
+    out = capsys.readouterr().out
+    assert "md5" in out and "no lo uso" in out and "ALEATORIOS" in out
+
+
+def test_a_damaged_file_is_skipped_for_a_good_one(fake_md5, isolated_home, data_dir):
+    put_fake(keras_cache(isolated_home), b"truncado")
+    good = put_fake(data_cache(data_dir))
+    assert resnet50_weights() == str(good)
+
+
+def test_auto_offline_returns_none_with_a_loud_banner(capsys):
+    """Nothing cached, no network: None (random weights) within seconds, and a banner that says so."""
+    start = time.perf_counter()
+    assert resnet50_weights() is None
+    assert time.perf_counter() - start < 10
+    out = capsys.readouterr().out
+    assert "!!!!" in out and "ALEATORIOS" in out and "weights=None" in out
+    assert "No se pudo descargar" in out          # it did try Keras' URL, and failed fast
+
+
+def test_real_mode_raises_a_spanish_data_error(monkeypatch, data_dir):
+    """TL_DATA=real: no silent fallback; the message names the file, the URL and where to put it."""
+    monkeypatch.setenv("TL_DATA", "real")
+    with pytest.raises(DataError) as info:
+        resnet50_weights()
+    message = str(info.value)
+    assert "TL_DATA=real" in message and "Qué hacer" in message
+    assert pretrained.RESNET50_NOTOP_URL in message and str(data_dir / "keras" / "models") in message
+
+
+def test_real_mode_with_a_damaged_file_says_so(monkeypatch, data_dir):
+    monkeypatch.setenv("TL_DATA", "real")
+    put_fake(data_cache(data_dir))
+    with pytest.raises(DataError, match="md5"):
+        resnet50_weights()
+
+
+def test_synthetic_mode_never_downloads(monkeypatch, capsys):
+    monkeypatch.setenv("TL_DATA", "synthetic")
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("TL_DATA=synthetic no debe descargar nada")
+
+    monkeypatch.setattr(pretrained, "download", no_download)
+    assert resnet50_weights() is None
+    assert "ALEATORIOS" in capsys.readouterr().out
+
+
+def test_a_download_goes_to_the_keras_cache(monkeypatch, fake_md5, isolated_home):
+    """When the download works, the file lands in ~/.keras/models/ (where Keras looks) and is used."""
+    def fake_download(url, dest, *, md5=None, **kwargs):
+        assert url == pretrained.RESNET50_NOTOP_URL and md5 == pretrained.RESNET50_NOTOP_MD5
+        return put_fake(dest)
+
+    monkeypatch.setattr(pretrained, "download", fake_download)
+    assert resnet50_weights() == str(keras_cache(isolated_home))
+
+
+# ------------------------------------------------------------------------------- feature cache
+SHAPES = {"features_train": (6, 1, 1, 4), "features_test": (2, 1, 1, 4)}
+
+
+def some_features():
+    rng = np.random.default_rng(0)
+    return {name: rng.normal(size=shape).astype("float32") for name, shape in SHAPES.items()}
+
+
+def test_features_path_is_keyed_and_under_tmp(tmp_path, monkeypatch):
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    assert path == tmp_path / "repo" / "tmp" / "features" / "resnet50_synthetic_random_full_8.npz"
+    monkeypatch.setenv("TL_QUICK", "1")
+    assert features_path("resnet50", source="synthetic", weights="random", n=8).name == \
+        "resnet50_synthetic_random_quick_8.npz"
+    keys = {features_path("resnet50", source=s, weights=w, n=n).name
+            for s in ("real", "synthetic") for w in ("imagenet", "random") for n in (8, 9)}
+    assert len(keys) == 8
+
+
+def test_round_trip(capsys):
+    """What is saved is read back: the same arrays, bit for bit, and the seconds as a float."""
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    arrays = some_features()
+    save_features(path, fingerprint="abc", seconds_train=12.5, **arrays)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]   # no temporary file left
+    loaded = load_features(path, fingerprint="abc", shapes=SHAPES)
+    assert loaded is not None and loaded["seconds_train"] == 12.5
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype and np.array_equal(loaded[name], array)
+    assert "Reutilizo" in capsys.readouterr().out
+
+
+def test_missing_cache_is_none(capsys):
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    assert load_features(path, fingerprint="abc", shapes=SHAPES) is None
+    assert "No hay caché" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_corrupted_cache_is_rejected(damage, capsys):
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    save_features(path, fingerprint="abc", **some_features())
+    content = path.read_bytes()
+    path.write_bytes({"truncated": content[: len(content) // 2], "garbage": b"\x00" * 500, "empty": b""}[damage])
+    assert load_features(path, fingerprint="abc", shapes=SHAPES) is None
+    assert "no vale" in capsys.readouterr().out
+
+
+def test_wrong_shapes_or_missing_arrays_are_rejected():
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    save_features(path, fingerprint="abc", **some_features())
+    assert load_features(path, fingerprint="abc", shapes={**SHAPES, "features_test": (3, 1, 1, 4)}) is None
+    assert load_features(path, fingerprint="abc", shapes={**SHAPES, "labels": (8,)}) is None
+
+
+def test_other_images_or_weights_are_rejected(capsys):
+    """The fingerprint guards against features of other images or of another base."""
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    save_features(path, fingerprint="abc", **some_features())
+    assert load_features(path, fingerprint="xyz", shapes=SHAPES) is None
+    assert "huella" in capsys.readouterr().out
+
+
+def test_fingerprint_sees_every_part():
+    images = np.arange(12, dtype="uint8").reshape(3, 4)
+    weights = [np.ones((2, 2), "float32"), np.zeros(3, "float32")]
+    reference = fingerprint(images, *weights)
+    assert fingerprint(images.copy(), *[w.copy() for w in weights]) == reference
+    changed = images.copy()
+    changed[0, 0] += 1
+    assert fingerprint(changed, *weights) != reference
+    assert fingerprint(images, weights[0], weights[1] + 1e-7) != reference
+    assert fingerprint(images.reshape(4, 3), *weights) != reference             # same bytes, other shape
+    assert fingerprint(images, *weights, "otro preprocesado") != reference
+
+
+def test_exported_from_the_package():
+    for name in ("resnet50_weights", "features_path", "save_features", "load_features", "fingerprint", "batches"):
+        assert name in tlcourse.__all__ and callable(getattr(tlcourse, name))
+
+
+# ------------------------------------------------------------------------------------ batches
+def epoch_of(dataset):
+    parts = [dataset[i] for i in range(len(dataset))]
+    dataset.on_epoch_end()
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), [len(p[0]) for p in parts]
+
+
+def test_batches_in_order_cover_everything_once():
+    x, y = np.arange(10 * 3, dtype="float32").reshape(10, 3), np.arange(10)
+    dataset = tlcourse.batches(x, y, batch_size=4)
+    assert len(dataset) == 3
+    xs, ys, sizes = epoch_of(dataset)
+    assert sizes == [4, 4, 2] and np.array_equal(xs, x) and np.array_equal(ys, y)
+    assert np.array_equal(epoch_of(dataset)[1], y)                     # and again, still in order
+
+
+def test_batches_shuffled_differ_per_epoch_and_repeat_with_the_seed():
+    x, y = np.arange(100, dtype="float32")[:, None], np.arange(100)
+    first, second = tlcourse.batches(x, y, batch_size=8, shuffle=True), tlcourse.batches(x, y, batch_size=8, shuffle=True)
+    epochs = [epoch_of(first)[1] for _ in range(3)]
+    for labels in epochs:
+        assert sorted(labels) == list(range(100))                      # every sample exactly once per epoch
+    assert not np.array_equal(epochs[0], epochs[1])                    # a new order every epoch
+    assert np.array_equal(epoch_of(second)[1], epochs[0])              # same seed, same orders
+    xs, ys, _ = epoch_of(second)
+    assert np.array_equal(xs[:, 0], ys)                                # x and y stay paired
+
+
+def test_batches_reject_mismatched_lengths():
+    with pytest.raises(ValueError):
+        tlcourse.batches(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_fit_on_batches_equals_fit_on_arrays_without_shuffle():
+    """What notebook 04 relies on: the same batches in the same order give the same model."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 6)).astype("float32"), rng.integers(0, 3, 300)
+    trained = []
+    for how in ("arrays", "batches"):
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+        if how == "arrays":
+            model.fit(x, y, batch_size=64, epochs=2, shuffle=False, verbose=0)
+        else:
+            model.fit(tlcourse.batches(x, y, batch_size=64), epochs=2, shuffle=False, verbose=0)
+        trained.append(model.get_weights())
+    for a, b in zip(*trained):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
