@@ -26,14 +26,13 @@ from typing import Callable
 from . import datasets
 from .config import get_config
 from .files import DataError, atomic_path, download, md5sum
+from .pretrained import RESNET50_NOTOP, RESNET50_NOTOP_MD5, RESNET50_NOTOP_URL
 
 MNIST_MIRRORS = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ]
-RESNET50_NOTOP = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
-RESNET50_NOTOP_MD5 = "4d473c1dd8becc155b73f8504c6f6626"
-RESNET50_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/" + RESNET50_NOTOP
+RESNET50_URL = RESNET50_NOTOP_URL
 KERAS_HOME_MODELS = Path("~/.keras/models")
 
 
