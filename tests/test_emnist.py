@@ -12,7 +12,6 @@ accept the tiny zip as if it were the 562 MB original.
 import gzip
 import time
 import zipfile
-import zlib
 
 import emnist
 import numpy as np

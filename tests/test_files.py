@@ -1,15 +1,13 @@
 """Files that are never half-written (tlcourse.files): download, atomic_path and md5sum.
 
-The downloads go to a tiny HTTP server started by the tests on 127.0.0.1 (a random free port,
-in a thread), which can serve a complete file, or announce a size and hang up halfway, like a
-connection that drops during a download.
+The downloads go to a tiny HTTP server started by the tests on 127.0.0.1 (``server`` in conftest.py:
+a random free port, in a thread), which can serve a complete file, or announce a size and hang up
+halfway, like a connection that drops during a download.
 """
 
 import gzip
 import hashlib
-import http.server
 import socket
-import threading
 
 import pytest
 
@@ -19,36 +17,13 @@ CONTENT = bytes(range(256)) * 400          # 100 KiB: several chunks of the down
 CONTENT_MD5 = hashlib.md5(CONTENT).hexdigest()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    """``/completo`` sends CONTENT; ``/cortado`` announces CONTENT's size but sends only half."""
-
-    def do_GET(self):
-        if self.path not in ("/completo", "/cortado"):
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(CONTENT)))
-        self.end_headers()
-        body = CONTENT if self.path == "/completo" else CONTENT[: len(CONTENT) // 2]
-        self.wfile.write(body)
-        self.wfile.flush()
-        self.close_connection = True          # HTTP/1.0: the socket closes after this
-
-    def log_message(self, *args):             # keep the test output quiet
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    """Base URL of a local HTTP server, shut down when the module's tests are done."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+@pytest.fixture
+def base(server):
+    """Base URL of the local server (conftest.py): CONTENT at /completo, and at /cortado it announces
+    CONTENT's size but sends only half."""
+    server.serve("/completo", CONTENT)
+    server.serve("/cortado", CONTENT, cut=True)
+    return server.base
 
 
 def closed_port() -> int:
@@ -64,44 +39,44 @@ def leftovers(folder):
 
 
 # ---------------------------------------------------------------------------------- download
-def test_download_complete_file(server, tmp_path):
+def test_download_complete_file(base, tmp_path):
     """A complete file with the right md5 is saved under its name, and no '.part' remains."""
     dest = tmp_path / "descargas" / "fichero.bin"
-    assert download(f"{server}/completo", dest, md5=CONTENT_MD5, size=len(CONTENT)) == dest
+    assert download(f"{base}/completo", dest, md5=CONTENT_MD5, size=len(CONTENT)) == dest
     assert dest.read_bytes() == CONTENT
     assert leftovers(dest.parent) == ["fichero.bin"]
     assert not dest.with_name(dest.name + PARTIAL_SUFFIX).exists()
 
 
-def test_download_wrong_md5(server, tmp_path):
+def test_download_wrong_md5(base, tmp_path):
     """A wrong md5 raises DataError (saying 'md5') and leaves neither the file nor '.part'."""
     dest = tmp_path / "fichero.bin"
     with pytest.raises(DataError, match="md5"):
-        download(f"{server}/completo", dest, md5="0" * 32)
+        download(f"{base}/completo", dest, md5="0" * 32)
     assert leftovers(tmp_path) == []
 
 
-def test_download_wrong_size(server, tmp_path):
+def test_download_wrong_size(base, tmp_path):
     """A file of another size than expected is refused as incomplete, and nothing is left."""
     dest = tmp_path / "fichero.bin"
     with pytest.raises(DataError, match="incompleta"):
-        download(f"{server}/completo", dest, size=len(CONTENT) + 1)
+        download(f"{base}/completo", dest, size=len(CONTENT) + 1)
     assert leftovers(tmp_path) == []
 
 
-def test_download_interrupted(server, tmp_path):
+def test_download_interrupted(base, tmp_path):
     """The server announces N bytes and hangs up after N/2: DataError, nothing left behind."""
     dest = tmp_path / "fichero.bin"
     with pytest.raises(DataError, match="/cortado"):
-        download(f"{server}/cortado", dest)
+        download(f"{base}/cortado", dest)
     assert leftovers(tmp_path) == []
 
 
-def test_download_http_error(server, tmp_path):
+def test_download_http_error(base, tmp_path):
     """An HTTP error (404) becomes a DataError naming the URL, and nothing is left."""
     dest = tmp_path / "fichero.bin"
     with pytest.raises(DataError, match="/no-existe"):
-        download(f"{server}/no-existe", dest)
+        download(f"{base}/no-existe", dest)
     assert leftovers(tmp_path) == []
 
 
@@ -113,12 +88,12 @@ def test_download_unreachable(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_download_keeps_an_existing_file_on_failure(server, tmp_path):
+def test_download_keeps_an_existing_file_on_failure(base, tmp_path):
     """A failed download does not destroy a file already at ``dest`` (it only replaces on success)."""
     dest = tmp_path / "fichero.bin"
     dest.write_bytes(b"lo que ya estaba")
     with pytest.raises(DataError):
-        download(f"{server}/cortado", dest)
+        download(f"{base}/cortado", dest)
     assert dest.read_bytes() == b"lo que ya estaba"
     assert leftovers(tmp_path) == ["fichero.bin"]
 

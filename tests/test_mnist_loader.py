@@ -6,7 +6,6 @@ the network is off (conftest.py), so Keras' downloader fails as it would offline
 """
 
 import shutil
-import zlib
 import time
 
 import numpy as np

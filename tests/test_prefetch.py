@@ -1,7 +1,7 @@
 """python -m tlcourse.prefetch: download, check, pack and unpack the data cache, without real network.
 
 The network is off (conftest.py) and each test has its own data cache (``data_dir``). Downloads
-go to a tiny HTTP server on 127.0.0.1 (as in test_files.py) that serves small fake files whose
+go to a tiny HTTP server on 127.0.0.1 (``server``, in conftest.py) that serves small fake files whose
 md5 the tests compute: the module constants (``MNIST_MIRRORS``, ``datasets.MNIST_FILES``,
 ``RESNET50_URL``…) are patched so that :func:`tlcourse.prefetch.items` points at it. The real
 MNIST files (shared folder) are used for ``--check``, ``--pack`` and ``--unpack``.
@@ -12,7 +12,6 @@ folder of the test, so nothing is ever written to the home directory.
 
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import random
@@ -20,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 from pathlib import Path
 
@@ -101,69 +99,6 @@ def no_download(monkeypatch):
     def download(url, *args, **kwargs):
         raise AssertionError(f"no debería descargar nada, pero pidió {url}")
     monkeypatch.setattr(prefetch, "download", download)
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``routes[path] = (body, cut)``; ``cut`` announces len(body) but sends only half.
-
-    Any other path answers 404. Every requested path is appended to ``requested``.
-    """
-
-    routes: dict[str, tuple[bytes, bool]] = {}
-    requested: list[str] = []
-
-    def do_GET(self):
-        self.requested.append(self.path)
-        if self.path not in self.routes:
-            self.send_error(404)
-            return
-        body, cut = self.routes[self.path]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if cut else body)
-        self.wfile.flush()
-        self.close_connection = True          # HTTP/1.0: the socket closes after this
-
-    def log_message(self, *args):             # keep the test output quiet
-        pass
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    """Base URL of a local HTTP server (a thread), shut down after this module's tests."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
-
-
-class Server:
-    """What a test serves: ``serve(path, body)`` or ``serve(path, body, cut=True)``."""
-
-    def __init__(self, base: str):
-        self.base = base
-        Handler.routes = {}
-        Handler.requested = []
-
-    def serve(self, path: str, body: bytes, cut: bool = False) -> str:
-        Handler.routes[path] = (body, cut)
-        return self.base + path
-
-    @property
-    def requested(self) -> list[str]:
-        return Handler.requested
-
-
-@pytest.fixture
-def server(http_server):
-    """The local server with no routes yet (every path is 404 until the test serves it)."""
-    yield Server(http_server)
-    Handler.routes = {}
 
 
 @pytest.fixture

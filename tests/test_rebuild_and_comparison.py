@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import tlcourse
-from tlcourse.models import RESNET50_FROZEN, resnet50_weights_kind
+from tlcourse.models import resnet50_weights_kind
 
 matplotlib.use("Agg")
 
