@@ -107,3 +107,44 @@ def test_empty_table_has_the_columns():
     table = read_results()
     assert table.empty
     assert list(table.columns) == EXPECTED_COLUMNS
+
+
+def test_concurrent_writers_lose_no_rows():
+    """Several writers at once (threads here; two kernels in real life): every row survives."""
+    import threading
+
+    def write(worker):
+        for i in range(8):
+            record_result(**a_result(notebook="05", approach=f"w{worker}_{i}"))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    table = read_results()
+    assert len(table) == 32 and table["approach"].is_unique
+    assert not (get_config().tmp_dir / "results.csv.lock").exists()
+
+
+def test_lock_held_by_another_process_times_out_with_advice():
+    from tlcourse.results import _results_lock
+    lock = get_config().tmp_dir / "results.csv.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("12345")
+    with pytest.raises(TimeoutError) as error:
+        with _results_lock(timeout=0.2):
+            pass
+    assert "results.csv.lock" in str(error.value) and "borra ese fichero" in str(error.value)
+    assert lock.exists()          # someone else's lock is not removed
+
+
+def test_stale_lock_is_taken_over():
+    import os
+    lock = get_config().tmp_dir / "results.csv.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("12345")
+    old = lock.stat().st_mtime - 3600
+    os.utime(lock, (old, old))    # left by a process killed an hour ago
+    record_result(**a_result())
+    assert len(read_results()) == 1 and not lock.exists()

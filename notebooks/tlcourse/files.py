@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 import requests
@@ -41,12 +42,12 @@ def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary name next to ``path``; rename it to ``path`` only if the block succeeds.
 
-    The temporary name keeps the extension (``modelo.tmp-123.h5``) because Keras picks the
-    format from it. If the block fails, the temporary file is removed and ``path`` is untouched.
+    The temporary name keeps the extension (``modelo.tmp-123-1a2b3c4d.h5``: process id and a random
+    part, so two writers never share it) because Keras picks the format from it. If the block fails, the temporary file is removed and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import time
 
 import pandas as pd
 
@@ -19,6 +22,40 @@ def results_path():
     return tmp_path("results.csv")
 
 
+@contextlib.contextmanager
+def _results_lock(timeout: float = 60.0, stale_after: float = 120.0):
+    """Only one process at a time reads, changes and rewrites ``tmp/results.csv``.
+
+    Two notebooks run at once (two kernels, or tests in parallel) would otherwise both read the
+    old table and the second rename would drop the first one's row. The lock is a file created
+    with O_EXCL (portable: no fcntl on Windows); one left behind by a killed process is taken
+    over once it is older than ``stale_after`` seconds.
+    """
+    lock = results_path().with_name("results.csv.lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime > stale_after:
+                    lock.unlink(missing_ok=True)
+                    continue
+            except FileNotFoundError:
+                continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{lock} lleva más de {timeout:.0f} s bloqueado por otro proceso. "
+                                   "Si no hay otro notebook escribiendo resultados, borra ese fichero.")
+            time.sleep(0.05)
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def read_results() -> pd.DataFrame:
     """The results so far (an empty table if no notebook has written any)."""
     path = results_path()
@@ -33,7 +70,8 @@ def record_result(*, notebook: str, approach: str, data: str, weights: str, epoc
     """Add or replace the row of ``(notebook, approach)`` and return the whole table.
 
     A re-run replaces its own row instead of adding a duplicate. The file is written to a
-    temporary name and renamed, so an interrupted run never leaves half a table.
+    temporary name and renamed, so an interrupted run never leaves half a table, and under a
+    lock, so two notebooks writing at once do not lose each other's rows.
     """
     if data not in DATA_VALUES:
         raise ValueError(f"data={data!r}: debe ser uno de {DATA_VALUES}")
@@ -49,12 +87,13 @@ def record_result(*, notebook: str, approach: str, data: str, weights: str, epoc
                trainable_params=int(trainable_params), train_seconds=round(float(train_seconds), 2),
                seconds_per_epoch=round(float(seconds_per_epoch), 3),
                test_accuracy=round(float(test_accuracy), 4))
-    table = read_results()
-    keep = ~((table["notebook"] == row["notebook"]) & (table["approach"] == approach))
-    table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)[COLUMNS]
-    table = table.sort_values(["notebook"], kind="stable").reset_index(drop=True)
-    with atomic_path(results_path()) as tmp:
-        table.to_csv(tmp, index=False)
+    with _results_lock():
+        table = read_results()
+        keep = ~((table["notebook"] == row["notebook"]) & (table["approach"] == approach))
+        table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)[COLUMNS]
+        table = table.sort_values(["notebook"], kind="stable").reset_index(drop=True)
+        with atomic_path(results_path()) as tmp:
+            table.to_csv(tmp, index=False)
     return table
 
 
