@@ -43,7 +43,8 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary name next to ``path``; rename it to ``path`` only if the block succeeds.
 
     The temporary name keeps the extension (``modelo.tmp-123-1a2b3c4d.h5``: process id and a random
-    part, so two writers never share it) because Keras picks the format from it. If the block fails, the temporary file is removed and ``path`` is untouched.
+    part, so two writers never share it) because Keras picks the format from it. If the block fails,
+    the temporary file is removed and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,20 @@ def build_mnist_mlp():
     ], name="mlp_mnist")
 
 
+def _usable_or_rebuild(path: Path, problem: str | None, *, notebook: str, recipe: str) -> bool:
+    """The rule for a model saved by an earlier notebook: True if ``path`` can be used as it is.
+
+    Otherwise it must be rebuilt: that is said (with ``recipe``) and False is returned, except that a
+    damaged file with ``TL_DATA=real`` stops with the reason and what to do, instead of being replaced.
+    """
+    if problem is None:
+        return True
+    if path.exists() and get_config().data_mode == "real":
+        raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook {notebook}.")
+    print(f"Aviso: {problem}. Lo reconstruyo {recipe}.")
+    return False
+
+
 def ensure_supermodel() -> Path:
     """Path of ``tmp/supermodel.h5``, rebuilt with notebook 01's final recipe if missing or damaged.
 
@@ -55,14 +69,11 @@ def ensure_supermodel() -> Path:
     from .datasets import load_mnist
 
     path = tmp_path(SUPERMODEL)
-    problem = model_file_problem(path, (28, 28), 10)
-    if problem is None:
+    if _usable_or_rebuild(path, model_file_problem(path, (28, 28), 10), notebook="01",
+                          recipe="ahora con la receta final del notebook 01 (entradas /255, lotes de 128, 10 épocas, "
+                                 "Adam)"):
         print(f"Uso {path}, el modelo que guardó el notebook 01.")
         return path
-    if path.exists() and get_config().data_mode == "real":
-        raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook 01.")
-    print(f"Aviso: {problem}. Lo reconstruyo ahora con la receta final del notebook 01 "
-          "(entradas /255, lotes de 128, 10 épocas, Adam).")
     (x_train, y_train), (x_test, y_test) = load_mnist()
     keras.backend.clear_session()   # as notebook 01 does: layer names start again at dense, dense_1…
     keras.utils.set_random_seed(42)
@@ -133,14 +144,11 @@ def ensure_resnet50_frozen() -> Path:
     from .pretrained import batches, resnet50_weights
 
     path = tmp_path(RESNET50_FROZEN)
-    problem = _resnet_problem(path)
-    if problem is None:
+    if _usable_or_rebuild(path, _resnet_problem(path), notebook="04",
+                          recipe="con la receta rápida del notebook 04 (base congelada, características calculadas "
+                                 "una vez, 10 épocas de la cabeza)"):
         print(f"Uso {path}, el modelo que guardó el notebook 04 (base {resnet50_weights_kind(path)}).")
         return path
-    if path.exists() and get_config().data_mode == "real":
-        raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook 04.")
-    print(f"Aviso: {problem}. Lo reconstruyo con la receta rápida del notebook 04 (base congelada, "
-          "características calculadas una vez, 10 épocas de la cabeza).")
     emnist = load_emnist("balanced")
     (x_train, y_train), _ = emnist
     if get_config().quick:
