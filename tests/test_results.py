@@ -12,14 +12,14 @@ import pytest
 from tlcourse import get_config, read_results, record_result
 from tlcourse.results import COLUMNS
 
-EXPECTED_COLUMNS = ["notebook", "approach", "data", "weights", "epochs", "trainable_params",
+EXPECTED_COLUMNS = ["notebook", "approach", "data", "weights", "n_train", "epochs", "trainable_params",
                     "train_seconds", "seconds_per_epoch", "test_accuracy"]
 
 
 def a_result(**changes):
     """The arguments of a plausible record_result call, with some of them changed."""
     arguments = dict(notebook="03", approach="feature_extraction", data="synthetic", weights="imagenet",
-                     epochs=4, trainable_params=1_234, train_seconds=20.0, test_accuracy=0.875)
+                     n_train=9_400, epochs=4, trainable_params=1_234, train_seconds=20.0, test_accuracy=0.875)
     arguments.update(changes)
     return arguments
 
@@ -94,7 +94,8 @@ def test_seconds_per_epoch_defaults_to_train_seconds_over_epochs():
     (dict(test_accuracy=1.5), "test_accuracy"),
     (dict(test_accuracy=-0.1), "test_accuracy"),
     (dict(test_accuracy=math.nan), "test_accuracy"),
-], ids=["data", "weights", "accuracy>1", "accuracy<0", "accuracy-nan"])
+    (dict(n_train=0), "n_train"),
+], ids=["data", "weights", "accuracy>1", "accuracy<0", "accuracy-nan", "n_train-0"])
 def test_invalid_values_raise(change, word):
     """Invalid data / weights / accuracy raise ValueError naming the field, and write nothing."""
     with pytest.raises(ValueError, match=word):
@@ -148,3 +149,24 @@ def test_stale_lock_is_taken_over():
     os.utime(lock, (old, old))    # left by a process killed an hour ago
     record_result(**a_result())
     assert len(read_results()) == 1 and not lock.exists()
+
+
+def test_n_train_is_required():
+    """Every row says how many training images it used: leaving n_train out is an error."""
+    arguments = a_result()
+    del arguments["n_train"]
+    with pytest.raises(TypeError, match="n_train"):
+        record_result(**arguments)
+
+
+def test_old_table_without_n_train_is_read_with_the_column(tmp_path):
+    """A results.csv written before n_train existed still reads, with the column empty."""
+    path = get_config().tmp_dir / "results.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("notebook,approach,data,weights,epochs,trainable_params,train_seconds,seconds_per_epoch,"
+                    "test_accuracy\n03,a,synthetic,mnist,4,235,2.0,0.5,0.1\n")
+    table = read_results()
+    assert list(table.columns) == EXPECTED_COLUMNS
+    assert table["n_train"].isna().all()
+    table = record_result(**a_result(notebook="04"))
+    assert list(table["n_train"].fillna(-1)) == [-1, 9400]

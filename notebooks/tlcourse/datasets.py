@@ -18,7 +18,8 @@ from . import synthetic
 from .config import get_config
 from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
-from .sources import LoadedData, banner, thousands
+from .fmt import thousands
+from .sources import LoadedData, banner
 
 # --------------------------------------------------------------------------------------- MNIST
 MNIST_FILES = {  # name in data/mnist/ -> md5 of the uncompressed content (the official sums)

@@ -11,7 +11,7 @@ import numpy as np
 from .config import get_config, tmp_path
 from .files import DataError, atomic_path
 from .results import save_history
-from .sources import thousands
+from .fmt import thousands
 
 SUPERMODEL = "supermodel.h5"
 SUPERMODEL_HISTORY = "supermodel_history.csv"

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .sources import SYNTHETIC_TAG, thousands
+from .fmt import percent, thousands
+from .sources import SYNTHETIC_TAG
 
 NAMES = {"loss": "pérdida (entrenamiento)", "val_loss": "pérdida (validación)",
          "accuracy": "exactitud (entrenamiento)", "val_accuracy": "exactitud (validación)",

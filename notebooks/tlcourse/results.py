@@ -12,8 +12,13 @@ import pandas as pd
 from .config import tmp_path
 from .files import atomic_path
 
-COLUMNS = ["notebook", "approach", "data", "weights", "epochs", "trainable_params",
+COLUMNS = ["notebook", "approach", "data", "weights", "n_train", "epochs", "trainable_params",
            "train_seconds", "seconds_per_epoch", "test_accuracy"]
+# How the columns read in tables and figures shown to students (the CSV keeps the names above).
+SPANISH_COLUMNS = {"notebook": "notebook", "approach": "enfoque", "data": "datos", "weights": "pesos",
+                   "n_train": "imágenes de entrenamiento", "epochs": "épocas",
+                   "trainable_params": "parámetros entrenables", "train_seconds": "segundos de entrenamiento",
+                   "seconds_per_epoch": "segundos por época", "test_accuracy": "exactitud en test"}
 DATA_VALUES = ("real", "synthetic")
 WEIGHT_VALUES = ("imagenet", "random", "mnist", "none")
 
@@ -61,10 +66,11 @@ def read_results() -> pd.DataFrame:
     path = results_path()
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
-    return pd.read_csv(path, dtype={"notebook": str})
+    table = pd.read_csv(path, dtype={"notebook": str})
+    return table.reindex(columns=COLUMNS)   # a table from an older version gains an empty n_train
 
 
-def record_result(*, notebook: str, approach: str, data: str, weights: str, epochs: int,
+def record_result(*, notebook: str, approach: str, data: str, weights: str, n_train: int, epochs: int,
                   trainable_params: int, train_seconds: float, test_accuracy: float,
                   seconds_per_epoch: float | None = None) -> pd.DataFrame:
     """Add or replace the row of ``(notebook, approach)`` and return the whole table.
@@ -79,11 +85,14 @@ def record_result(*, notebook: str, approach: str, data: str, weights: str, epoc
         raise ValueError(f"weights={weights!r}: debe ser uno de {WEIGHT_VALUES}")
     if not 0.0 <= test_accuracy <= 1.0 or math.isnan(test_accuracy):
         raise ValueError(f"test_accuracy={test_accuracy!r}: debe estar entre 0 y 1")
+    if int(n_train) < 1:
+        raise ValueError(f"n_train={n_train!r}: el número de imágenes de entrenamiento usadas debe ser al menos 1")
     if int(epochs) < 1:
         raise ValueError(f"epochs={epochs!r}: debe ser al menos 1")
     if seconds_per_epoch is None:
         seconds_per_epoch = train_seconds / epochs
-    row = dict(notebook=str(notebook), approach=approach, data=data, weights=weights, epochs=int(epochs),
+    row = dict(notebook=str(notebook), approach=approach, data=data, weights=weights, n_train=int(n_train),
+               epochs=int(epochs),
                trainable_params=int(trainable_params), train_seconds=round(float(train_seconds), 2),
                seconds_per_epoch=round(float(seconds_per_epoch), 3),
                test_accuracy=round(float(test_accuracy), 4))

@@ -5,11 +5,6 @@ from __future__ import annotations
 SYNTHETIC_TAG = " (datos sintéticos)"
 
 
-def thousands(number: int) -> str:
-    """An integer with the Spanish thousands separator: 15072303 -> '15.072.303'."""
-    return f"{int(number):,}".replace(",", ".")
-
-
 class LoadedData(tuple):
     """``((x_train, y_train), (x_test, y_test))`` as Keras returns it, with provenance.
 
