@@ -16,7 +16,7 @@ from .pretrained import resnet50_weights_candidates, weights_file_problem
 
 def _grid(n: int, cols: int):
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.25, rows * 1.35 + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.25, rows * 1.5 + 0.5), squeeze=False)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
@@ -58,6 +58,10 @@ def show_filters(kernels: dict, title: str, data=None, cols: int | None = None):
                 ax.set_ylabel(label.replace(" ", "\n", 1) if len(label) > 10 else label, fontsize=9)
             if r == 0 and n_filters <= 16:
                 ax.set_title(f"filtro {f}", fontsize=9)
+    if rows[0][1].shape[2] == 1:
+        fig.supxlabel("rojo: peso positivo · azul: peso negativo · blanco: 0", fontsize=9)
+    else:
+        fig.supxlabel("cada filtro reescalado por separado; gris: peso 0", fontsize=9)
     fig.suptitle(_title(title, data))
     fig.tight_layout()
     plt.show()
@@ -84,9 +88,8 @@ def show_activations(image: np.ndarray, maps: np.ndarray, title: str, data=None,
     for ax in axes[: n + 1]:
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0].set_xlabel(f"{image.shape[0]}×{image.shape[1]} px", fontsize=8)
-    axes[1].set_xlabel(f"mapas de {maps.shape[0]}×{maps.shape[1]}", fontsize=8)
-    fig.suptitle(_title(title, data))
+    fig.suptitle(_title(title, data) + f" · entrada de {image.shape[0]}×{image.shape[1]} píxeles, "
+                 f"mapas de {maps.shape[0]}×{maps.shape[1]}")
     fig.tight_layout()
     plt.show()
     plt.close(fig)
@@ -104,7 +107,10 @@ def local_resnet50_weights() -> str | None:
     return None
 
 
-def letters_from_fonts(n: int, seed: int = 0, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+LETTERS = "ABCEGKMRSWXZ"   # a dozen capitals with straight, curved and diagonal strokes (fewer to draw: faster)
+
+
+def letters_from_fonts(n: int, seed: int = 0, letters: str = LETTERS):
     """``n`` capital letters drawn from matplotlib's fonts (randomly warped), in MNIST's format.
 
     28×28 uint8, white strokes on black, labels as indices into ``letters``. They are typeset, not
