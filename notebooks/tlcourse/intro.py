@@ -16,7 +16,8 @@ from .pretrained import resnet50_weights_candidates, weights_file_problem
 
 def _grid(n: int, cols: int):
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.25, rows * 1.5 + 0.5), squeeze=False)
+    width = 1.25 if cols <= 10 else 0.85   # many filters (ResNet50's 64): smaller panels
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * width, rows * (width + 0.25) + 0.5), squeeze=False)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
