@@ -35,9 +35,9 @@ def show_filters(kernels: dict, title: str, data=None, cols: int | None = None):
     """Draw the filters of a Conv2D layer, one row per entry of ``kernels``.
 
     ``kernels`` maps a row label (e.g. "antes de entrenar") to the layer's weight array of shape
-    (height, width, channels, filters), as ``layer.get_weights()[0]`` returns it. One input channel:
-    red = positive weight, blue = negative, white = 0, on one colour scale per row. Three channels
-    (RGB): each filter rescaled to [0, 1], grey = 0.
+    (height, width, channels, filters), as ``layer.get_weights()[0]`` returns it. Each filter is drawn
+    on its own scale, so its shape shows whatever its size. One input channel: red = positive weight,
+    blue = negative, white = 0. Three channels (RGB): grey = 0.
     """
     rows = list(kernels.items())
     n_filters = rows[0][1].shape[-1]
@@ -45,8 +45,8 @@ def show_filters(kernels: dict, title: str, data=None, cols: int | None = None):
     per_row = int(np.ceil(n_filters / cols))
     fig, axes = _grid(len(rows) * per_row * cols, cols)
     for r, (label, kernel) in enumerate(rows):
-        limit = np.abs(kernel).max() or 1.0
         for f in range(n_filters):
+            limit = np.abs(kernel[..., f]).max() or 1.0
             ax = axes[r * per_row * cols + f]
             ax.axis("on")
             ax.set_xticks([])
@@ -60,7 +60,7 @@ def show_filters(kernels: dict, title: str, data=None, cols: int | None = None):
             if r == 0 and n_filters <= 16:
                 ax.set_title(f"filtro {f}", fontsize=9)
     if rows[0][1].shape[2] == 1:
-        fig.supxlabel("rojo: peso positivo · azul: peso negativo · blanco: 0", fontsize=9)
+        fig.supxlabel("rojo: peso positivo · azul: peso negativo · blanco: 0 (cada filtro con su propia escala)", fontsize=9)
     else:
         fig.supxlabel("cada filtro reescalado por separado; gris: peso 0", fontsize=9)
     fig.suptitle(_title(title, data))
