@@ -48,3 +48,4 @@ def setup(seed: int = 42) -> Config:
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
+from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correlation, show_activations, show_filters  # noqa: E402  (notebook 00)
