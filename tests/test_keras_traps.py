@@ -172,3 +172,17 @@ def test_frozen_bn_keeps_its_moving_statistics_during_fit():
     one_fit_step(model)
     np.testing.assert_array_equal(np.asarray(bn.moving_mean), np.zeros(3))
     np.testing.assert_array_equal(np.asarray(bn.moving_variance), np.ones(3))
+
+
+def test_notebook_02_saves_its_h5_without_the_optimizer():
+    """The immunity above holds only while notebook 02 keeps ``include_optimizer=False`` on the ``.h5`` it saves
+    from a model whose ``.keras`` it also saves (§5), and checks the optimizer the ``.keras`` brings back."""
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "02_cargar_y_continuar.ipynb"
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    cell = next(s for s in sources if "model.save(keras_path)" in s)
+    assert "model.save(h5_path, include_optimizer=False)" in cell
+    assert "type(from_keras.optimizer) is type(model.optimizer)" in cell
