@@ -1,5 +1,6 @@
 """``tlcourse.ensure_supermodel``: the model of notebook 01, rebuilt when missing, never used when damaged."""
 
+import re
 import time
 
 import pytest
@@ -20,6 +21,7 @@ def test_missing_supermodel_is_rebuilt_and_said(quick_synthetic, capsys):
     path = tlcourse.ensure_supermodel()
     out = capsys.readouterr().out
     assert "no encuentro" in out and "reconstruyo" in out
+    assert re.search(r"exactitud en test \d{1,3},\d %", out), out   # Spanish numbers, as the notebooks print
     assert model_file_problem(path, (28, 28), 10) is None
     assert tlcourse.load_history("supermodel_history.csv") is not None
     assert time.perf_counter() - start < 120
@@ -60,3 +62,12 @@ def test_wrong_model_is_rejected(quick_synthetic, tmp_path):
     other.save(path)
     problem = model_file_problem(path, (28, 28), 10)
     assert problem is not None and "no es el modelo esperado" in problem
+
+
+def test_build_mnist_mlp_is_notebook_01s_network():
+    """The model notebook 01 builds in plain Keras (§2) and rebuilds with the helper (§3, §4): 28×28 → 8 → 4 → 10."""
+    model = tlcourse.build_mnist_mlp()
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [8, 4, 10]
+    assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "softmax"]
+    assert tuple(model.input_shape) == (None, 28, 28) and model.count_params() == 6366

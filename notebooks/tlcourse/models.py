@@ -67,6 +67,7 @@ def ensure_supermodel() -> Path:
     """
     import keras
     from .datasets import load_mnist
+    from .fmt import percent, seconds
 
     path = tmp_path(SUPERMODEL)
     if _usable_or_rebuild(path, model_file_problem(path, (28, 28), 10), notebook="01",
@@ -86,7 +87,7 @@ def ensure_supermodel() -> Path:
         model.save(tmp)
     save_history(history, SUPERMODEL_HISTORY)
     keras.backend.clear_session()   # the notebook starts afresh: its first new Dense will be "dense"
-    print(f"Reconstruido en {time.perf_counter() - start:.0f} s: exactitud en test {accuracy:.3f}; "
+    print(f"Reconstruido en {seconds(time.perf_counter() - start)}: exactitud en test {percent(accuracy)}; "
           f"guardado en {path}.")
     return path
 
