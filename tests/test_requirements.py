@@ -1,0 +1,97 @@
+"""requirements.txt tells the truth about where the course installs (issue 14).
+
+For every supported platform and Python, ``uv pip compile`` resolves requirements.txt against the
+package index without installing anything, and we check that exactly one TensorFlow package comes
+out, the right one. Unsupported targets must fail, and say why. Asking the index is what takes time
+(about 20 s a resolution here, nearly all of it waiting), so one universal resolution first fills uv's
+cache with every package any platform needs, then each target resolves from that cache (``--offline``,
+a few seconds each), all at once in threads; a target that still misses something asks the index.
+
+Needs the package index (uv asks it for metadata only); offline the tests are skipped, loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
+
+# uv's names for the platforms. Linux: TensorFlow 2.21's wheels are manylinux_2_27, so we resolve for
+# glibc 2.28 (Debian 10, Ubuntu 20.04 and later).
+LINUX_X86_64 = "x86_64-manylinux_2_28"
+LINUX_AARCH64 = "aarch64-manylinux_2_28"
+WINDOWS_X86_64 = "x86_64-pc-windows-msvc"
+MACOS_ARM64 = "aarch64-apple-darwin"
+
+TENSORFLOW_FOR = {LINUX_X86_64: "tensorflow-cpu", WINDOWS_X86_64: "tensorflow-cpu",
+                  LINUX_AARCH64: "tensorflow", MACOS_ARM64: "tensorflow"}
+PYTHONS = ("3.11", "3.12", "3.13")
+SUPPORTED = [(platform, python) for platform in TENSORFLOW_FOR for python in PYTHONS]
+
+# Unsupported targets and a piece of uv's message that says why it fails.
+UNSUPPORTED = {
+    ("x86_64-apple-darwin", "3.12"): "has no wheels with a matching platform tag",   # Intel Mac
+    ("aarch64-pc-windows-msvc", "3.12"): "has no wheels with a matching platform tag",   # Windows on ARM
+    (LINUX_X86_64, "3.10"): "keras==3.15.1 depends on Python>=3.11",
+    (LINUX_X86_64, "3.14"): "cp314",
+}
+
+OFFLINE_SIGNS = ("error sending request", "Failed to fetch", "dns error", "Could not connect")
+
+
+def uv_compile(*options: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "uv", "pip", "compile", "--quiet", "--no-header", "--no-annotate",
+               *options, str(REQUIREMENTS)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "UV_NO_PROGRESS": "1"})
+
+
+def compile_for(platform: str, python: str) -> subprocess.CompletedProcess:
+    target = ("--python-platform", platform, "--python-version", python)
+    result = uv_compile("--offline", *target)
+    if result.returncode and "network" in result.stderr.lower():   # not in the cache: ask the index
+        result = uv_compile(*target)
+    return result
+
+
+@pytest.fixture(scope="module")
+def resolutions():
+    uv_compile("--universal", "--python-version", "3.11")   # fills the cache; its result is not the test
+    targets = SUPPORTED + list(UNSUPPORTED)
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        results = dict(zip(targets, pool.map(lambda t: compile_for(*t), targets)))
+    offline = [r for r in results.values() if r.returncode and any(s in r.stderr for s in OFFLINE_SIGNS)]
+    if offline:
+        pytest.skip("SKIPPED: the package index cannot be reached, requirements not resolved:\n"
+                    + offline[0].stderr[-500:])
+    return results
+
+
+def pins(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", output, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("platform, python", SUPPORTED)
+def test_supported_platform_gets_exactly_one_tensorflow(resolutions, platform, python):
+    result = resolutions[platform, python]
+    assert result.returncode == 0, f"{platform}, Python {python} does not resolve:\n{result.stderr}"
+    resolved = pins(result.stdout)
+    tensorflows = sorted(name for name in resolved if name in ("tensorflow", "tensorflow-cpu"))
+    assert tensorflows == [TENSORFLOW_FOR[platform]], (platform, python, tensorflows)
+    assert resolved[TENSORFLOW_FOR[platform]] == "2.21.0"
+    assert (resolved["keras"], resolved["numpy"]) == ("3.15.1", "2.3.5")
+
+
+@pytest.mark.parametrize("platform, python", list(UNSUPPORTED))
+def test_unsupported_target_fails_and_says_why(resolutions, platform, python):
+    result = resolutions[platform, python]
+    assert result.returncode != 0, f"{platform}, Python {python} resolved but is not supported:\n{result.stdout}"
+    message = " ".join(result.stderr.split())   # uv wraps long lines
+    assert UNSUPPORTED[platform, python] in message, message
