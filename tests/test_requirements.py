@@ -56,7 +56,8 @@ def uv_compile(*options: str) -> subprocess.CompletedProcess:
 def compile_for(platform: str, python: str) -> subprocess.CompletedProcess:
     target = ("--python-platform", platform, "--python-version", python)
     result = uv_compile("--offline", *target)
-    if result.returncode and "network" in result.stderr.lower():   # not in the cache: ask the index
+    # A package missing from the cache reads "there is no version of ..." offline: ask the index then.
+    if result.returncode and any(s in result.stderr for s in ("there is no version of", "network")):
         result = uv_compile(*target)
     return result
 
