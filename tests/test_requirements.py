@@ -96,3 +96,19 @@ def test_unsupported_target_fails_and_says_why(resolutions, platform, python):
     assert result.returncode != 0, f"{platform}, Python {python} resolved but is not supported:\n{result.stdout}"
     message = " ".join(result.stderr.split())   # uv wraps long lines
     assert UNSUPPORTED[platform, python] in message, message
+
+
+def requirement_pins(path: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].split(";")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return dict(line.split("==") for line in lines if line)
+
+
+def test_binder_installs_the_same_pins_on_a_supported_python():
+    binder = REQUIREMENTS.parent / "binder"
+    root, runtime = requirement_pins(REQUIREMENTS), requirement_pins(binder / "requirements.txt")
+    assert {name: root.get(name) for name in runtime} == runtime, "binder/requirements.txt drifted from requirements.txt"
+    assert {"tensorflow-cpu", "keras", "numpy", "emnist"} <= set(runtime)   # Binder runs Linux x86_64
+    assert (binder / "runtime.txt").read_text().strip() in {f"python-{v}" for v in PYTHONS}
+    for script in ("postBuild", "start"):
+        assert os.access(binder / script, os.X_OK), f"binder/{script} must be executable"
+    assert "TL_QUICK=1" in (binder / "start").read_text() and (binder / "start").read_text().rstrip().endswith('exec "$@"')
