@@ -48,3 +48,4 @@ def setup(seed: int = 42) -> Config:
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
+from .numerics import deterministic_gpu  # noqa: E402  (issue 14: GPU runtimes)
