@@ -42,10 +42,16 @@ def setup(seed: int = 42) -> Config:
     logging.getLogger("absl").setLevel(logging.ERROR)
     import matplotlib.pyplot as plt
 
+    from .numerics import deterministic_gpu
+    gpu_note = deterministic_gpu(tf)   # Colab/Kaggle GPUs: the notebooks' equality checks hold there too
+
     cfg = get_config()
     keras.utils.set_random_seed(seed)
     plt.rcParams.update({"figure.dpi": 80, "axes.titlesize": 11, "figure.titlesize": 12})
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
+    if gpu_note:
+        print(gpu_note)
     return cfg
 from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correlation, show_activations, show_filters  # noqa: E402  (notebook 00)
+from .numerics import deterministic_gpu  # noqa: E402  (issue 14: GPU runtimes)

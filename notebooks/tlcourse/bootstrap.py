@@ -27,8 +27,8 @@ if not pathlib.Path("tlcourse").is_dir():
     course = pathlib.Path("curso_transfer_learning")
     clone = ["git", "clone", "-q", "--depth", "1", "-b", os.environ.get("TL_REPO_REF", "{ref}"), REPO_URL, str(course)]
     if not course.is_dir() and (not REPO_URL or subprocess.run(clone).returncode != 0):
-        raise RuntimeError(f"No se pudo descargar el curso desde '{{REPO_URL}}'. Comprueba la conexión (en Kaggle: "
-                           "Settings → Turn on internet) o define TL_REPO_URL, y vuelve a ejecutar esta celda.")
+        raise RuntimeError(f"No se pudo descargar el curso desde '{{REPO_URL}}' (TL_REPO_URL). ¿Hay conexión? En Kaggle, activa "
+                           "Internet en los ajustes del notebook (Settings → Turn on internet). Después, repite esta celda.")
     os.chdir(course / "notebooks"); sys.path.insert(0, os.getcwd())
     if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "emnist"]).returncode != 0:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "emnist==0.0"], check=True)'''

@@ -38,7 +38,7 @@ class Config:
 
 def _short(path: Path) -> str:
     try:
-        return str(path.relative_to(REPO_DIR)) + "/"
+        return path.relative_to(REPO_DIR).as_posix() + "/"   # data/, tmp/ on Windows too
     except ValueError:
         return str(path)
 
@@ -83,10 +83,17 @@ def native_stderr_silenced():
     TensorFlow announces at import time that it uses oneDNN, through C++ logging that no
     environment variable turns off; the notebooks import Keras inside this block so that
     message does not clutter the first cell. Python's own warnings and errors are unaffected
-    outside the block.
+    outside the block. Where descriptor 2 cannot be duplicated (a Windows kernel started without a
+    console has none) the block runs unsilenced: a notice too many, never an error.
     """
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:
+        saved = None
+    if saved is None:
+        yield
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)

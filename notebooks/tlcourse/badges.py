@@ -1,0 +1,101 @@
+"""Point the notebooks at a public copy of the course: one command after forking.
+
+    cd notebooks
+    python -m tlcourse.badges --repo https://github.com/OWNER/NAME [--ref BRANCH]
+
+writes "Abrir en Colab" and "Abrir en Kaggle" badges into each notebook's first Markdown cell
+(right under its title; run again, it replaces them) and makes that repository and branch the
+default of the Colab/Kaggle step (:mod:`tlcourse.bootstrap`), which clones the course when a
+notebook is opened alone. No badge points anywhere until an instructor runs this: the course's
+public address is not known in advance.
+
+URL patterns (the ones Colab and Kaggle document, used by e.g. ageron/handson-ml3):
+Colab  https://colab.research.google.com/github/OWNER/NAME/blob/BRANCH/notebooks/X.ipynb
+Kaggle https://kaggle.com/kernels/welcome?src=https://github.com/OWNER/NAME/blob/BRANCH/notebooks/X.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import bootstrap
+from .config import NOTEBOOKS_DIR
+
+COLAB_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+KAGGLE_IMAGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
+BADGE_LINE = re.compile(r"^\[!\[Abrir en Colab\]")
+GITHUB = re.compile(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?")
+
+
+def github_repo(url: str) -> tuple[str, str]:
+    """``(owner, name)`` of a ``https://github.com/OWNER/NAME`` URL (Colab opens only GitHub)."""
+    match = GITHUB.fullmatch(url.strip())
+    if not match:
+        raise ValueError(f"{url!r} no es la dirección de un repositorio de GitHub "
+                         "(https://github.com/USUARIO/REPOSITORIO): Colab solo abre notebooks desde GitHub.")
+    return match[1], match[2]
+
+
+def badge_line(owner: str, name: str, ref: str, notebook: str) -> str:
+    blob = f"github/{owner}/{name}/blob/{ref}/notebooks/{notebook}"
+    colab = f"https://colab.research.google.com/{blob}"
+    kaggle = f"https://kaggle.com/kernels/welcome?src=https://{blob.replace('github/', 'github.com/', 1)}"
+    return f"[![Abrir en Colab]({COLAB_IMAGE})]({colab}) [![Abrir en Kaggle]({KAGGLE_IMAGE})]({kaggle})"
+
+
+def with_badges(source: str, line: str) -> str:
+    """``source`` with ``line`` right under its title (or on top), replacing any earlier badges."""
+    lines = [text for text in source.split("\n") if not BADGE_LINE.match(text)]
+    at = 1 if lines and lines[0].startswith("#") else 0   # a title must stay the cell's first line
+    lines.insert(at, line)
+    if at + 1 < len(lines) and lines[at + 1].strip():
+        lines.insert(at + 1, "")   # a paragraph of its own
+    return "\n".join(lines)
+
+
+def write_badges(paths, repo: str, ref: str = bootstrap.DEFAULT_REF) -> list[Path]:
+    """Badges in every notebook of ``paths`` and ``repo``/``ref`` as the bootstrap's default.
+
+    Returns the notebooks that changed (a second run with the same arguments changes none).
+    """
+    import nbformat
+
+    owner, name = github_repo(repo)
+    url = f"https://github.com/{owner}/{name}"
+    paths = [Path(p) for p in paths]
+    changed = set(bootstrap.sync(paths, url=url, ref=ref))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if c.cell_type == "markdown")
+        source = with_badges(cell.source, badge_line(owner, name, ref, path.name))
+        if source != cell.source:
+            cell.source = source
+            nbformat.write(nb, path)
+            changed.add(path)
+    return sorted(changed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tlcourse.badges", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", required=True, help="https://github.com/OWNER/NAME, the public copy of the course")
+    parser.add_argument("--ref", default=bootstrap.DEFAULT_REF, help="branch or tag (default: %(default)s)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="folder of the notebooks")
+    args = parser.parse_args(argv)
+    paths = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        parser.error(f"no hay notebooks NN_*.ipynb en {args.notebooks}")
+    try:
+        changed = write_badges(paths, args.repo, args.ref)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{len(changed)} de {len(paths)} notebooks actualizados: insignias de Colab y Kaggle hacia "
+          f"{args.repo} ({args.ref}) y esa dirección como la del paso de Colab/Kaggle.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

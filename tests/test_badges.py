@@ -1,0 +1,87 @@
+"""``python -m tlcourse.badges`` on a copy of the notebooks (issue 14)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tlcourse import badges, bootstrap
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+REPO = "https://github.com/profe/curso-tl"
+
+
+@pytest.fixture
+def copies(tmp_path) -> list[Path]:
+    for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
+        shutil.copy(path, tmp_path)
+    return sorted(tmp_path.glob("*.ipynb"))
+
+
+def first_cells(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = next(c for c in nb.cells if c.cell_type == "markdown")
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    return nb, markdown, code
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tlcourse.badges", *args], cwd=NOTEBOOKS,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_writes_badges_and_the_bootstrap_default(copies):
+    before = {p: nbformat.read(p, as_version=4) for p in copies}
+    result = run_cli("--repo", REPO, "--ref", "curso-2026", "--notebooks", str(copies[0].parent))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(copies)} de {len(copies)} notebooks" in result.stdout
+    for path in copies:
+        nb, markdown, code = first_cells(path)
+        lines = markdown.source.split("\n")
+        blob = f"profe/curso-tl/blob/curso-2026/notebooks/{path.name}"
+        assert lines[0].startswith("# "), "the title stays the cell's first line"
+        assert lines[1] == (
+            f"[![Abrir en Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"(https://colab.research.google.com/github/{blob}) "
+            f"[![Abrir en Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]"
+            f"(https://kaggle.com/kernels/welcome?src=https://github.com/{blob})")
+        assert lines[2] == ""
+        old_markdown = next(c for c in before[path].cells if c.cell_type == "markdown")
+        assert "\n".join(lines[:1] + lines[2:]) == old_markdown.source   # only the badge line is new
+        assert bootstrap.parse(code.source) == (REPO, "curso-2026")
+        assert len(nb.cells) == len(before[path].cells)
+        untouched = [i for i, c in enumerate(nb.cells) if c is not markdown and c is not code]
+        assert [nb.cells[i].source for i in untouched] == [before[path].cells[i].source for i in untouched]
+
+
+def test_second_run_changes_nothing_and_a_new_ref_replaces_the_badges(copies):
+    assert badges.write_badges(copies, REPO + ".git/", "main") == copies
+    contents = {p: p.read_bytes() for p in copies}
+    assert badges.write_badges(copies, REPO, "main") == []
+    assert {p: p.read_bytes() for p in copies} == contents
+
+    assert badges.write_badges(copies, REPO, "v2") == copies
+    for path in copies:
+        _, markdown, code = first_cells(path)
+        assert markdown.source.count("Abrir en Colab") == 1 and "/blob/v2/notebooks/" in markdown.source
+        assert "/blob/main/" not in markdown.source
+        assert bootstrap.parse(code.source) == (REPO, "v2")
+
+
+@pytest.mark.parametrize("repo", ["https://gitlab.com/profe/curso", "github.com/profe/curso", "https://github.com/profe"])
+def test_not_a_github_repository_is_refused(copies, repo, capsys):
+    contents = {p: p.read_bytes() for p in copies}
+    assert badges.main(["--repo", repo, "--notebooks", str(copies[0].parent)]) == 2
+    assert "no es la dirección de un repositorio de GitHub" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in copies} == contents
+
+
+def test_badge_goes_on_top_when_there_is_no_title():
+    line = badges.badge_line("a", "b", "main", "01_x.ipynb")
+    assert badges.with_badges("Texto.", line) == f"{line}\n\nTexto."
+    assert badges.with_badges(badges.with_badges("# T\n\nTexto.", line), line) == f"# T\n{line}\n\nTexto."
