@@ -48,3 +48,4 @@ def setup(seed: int = 42) -> Config:
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
+from .online import ready_to_download  # noqa: E402  (notebook 06)
