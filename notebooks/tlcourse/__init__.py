@@ -49,3 +49,4 @@ def setup(seed: int = 42) -> Config:
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
 from .online import ready_to_download  # noqa: E402  (notebook 06)
+from .throughput import read_throughput, record_throughput  # noqa: E402  (benchmark, issue 15)
