@@ -17,7 +17,8 @@ What it does:
    folder, with an **empty** ``tmp/`` (no models, features or results from earlier runs) and a
    ``data/`` seeded from the repository's ``data/`` cache: by default each entry of ``data/`` is a
    **symbolic link** to the repository's (nothing is copied; a notebook that writes into an
-   existing cache folder writes into the repository's cache); with ``--copy-data`` it is a copy.
+   existing cache folder writes into the repository's cache); with ``--copy-data`` it is a copy
+   (also where links cannot be made, as on Windows without that right; the table says which).
    ``~/.keras/models`` (the ImageNet weights) is used as it is.
 3. Runs each notebook top to bottom in its own fresh kernel (``jupyter nbconvert --execute``,
    without ``--allow-errors``), in full mode unless ``--quick``; a notebook that fails is
@@ -138,8 +139,12 @@ def machine_info() -> dict:
 
 # ---------------------------------------------------------------- fresh copy
 
-def fresh_copy(dest: Path, copy_data: bool = False) -> Path:
-    """Copy notebooks/ to ``dest`` with an empty tmp/ and data/ seeded from the repository's cache."""
+def fresh_copy(dest: Path, copy_data: bool = False) -> str:
+    """Copy notebooks/ to ``dest`` with an empty tmp/ and data/ seeded from the repository's cache.
+
+    Returns how data/ was seeded. Where symbolic links cannot be made (Windows without the
+    right to create them) the entries are copied instead, and the answer says so.
+    """
     shutil.copytree(REPO / "notebooks", dest / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     (dest / "tmp").mkdir()
@@ -147,11 +152,15 @@ def fresh_copy(dest: Path, copy_data: bool = False) -> Path:
     source = REPO / "data"
     for entry in sorted(source.iterdir()) if source.is_dir() else []:
         target = dest / "data" / entry.name
-        if copy_data:
-            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, target)
-        else:
-            target.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
-    return dest
+        if not copy_data:
+            try:
+                target.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+                continue
+            except OSError:
+                copy_data = True
+        (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, target)
+    return ("copied from the repository's data/" if copy_data
+            else "symbolic links to the repository's data/ entries")
 
 
 # ---------------------------------------------------------------- one notebook
@@ -289,12 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     print("Measuring the machine (sgemm, load, busy processes)…", flush=True)
     machine = machine_info()
     machine["date"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    machine["data"] = ("copied from the repository's data/" if args.copy_data
-                       else "symbolic links to the repository's data/ entries")
     work = Path(tempfile.mkdtemp(prefix="tl-benchmark-"))
     rows = []
     try:
-        copy = fresh_copy(work / "repo", copy_data=args.copy_data)
+        copy = work / "repo"
+        machine["data"] = fresh_copy(copy, copy_data=args.copy_data)
         executed = work / "executed"
         executed.mkdir()
         env = {**os.environ, "TL_QUICK": "1" if args.quick else "0"}

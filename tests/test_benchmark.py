@@ -97,3 +97,23 @@ def test_two_writers_lose_no_row(tmp_path):
     rows = throughput.read_throughput(path)
     assert len(rows) == 40 and sorted(r["images"] for r in rows) == sorted(list(range(100, 120)) * 2)
     assert path.read_text().count("name,images") == 1
+
+
+def test_fresh_copy_has_empty_tmp_and_linked_data(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "notebooks" / "tlcourse").mkdir(parents=True)
+    (repo / "notebooks" / "01_a.ipynb").write_text("{}")
+    (repo / "notebooks" / "tlcourse" / "__init__.py").write_text("")
+    (repo / "data" / "mnist").mkdir(parents=True)
+    (repo / "data" / "mnist" / "f.gz").write_bytes(b"x")
+    (repo / "tmp").mkdir()
+    (repo / "tmp" / "results.csv").write_text("old")
+    monkeypatch.setattr(full_series, "REPO", repo)
+    said = full_series.fresh_copy(tmp_path / "copy")
+    copy = tmp_path / "copy"
+    assert (copy / "notebooks" / "01_a.ipynb").exists() and (copy / "notebooks" / "tlcourse").is_dir()
+    assert list((copy / "tmp").iterdir()) == []
+    assert (copy / "data" / "mnist" / "f.gz").read_bytes() == b"x"
+    assert said.startswith("symbolic links") and (copy / "data" / "mnist").is_symlink()
+    assert full_series.fresh_copy(tmp_path / "copy2", copy_data=True).startswith("copied")
+    assert not (tmp_path / "copy2" / "data" / "mnist").is_symlink()
