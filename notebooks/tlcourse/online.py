@@ -27,8 +27,11 @@ PIP_NAMES = {"tensorflow_hub": "tensorflow-hub", "tf_keras": "tf-keras==2.21.*",
 
 
 def keras_home() -> Path:
-    """Keras' cache folder: ``$KERAS_HOME`` or ``~/.keras`` (``models/`` and ``datasets/`` hang from it)."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    """Keras' cache folder, found as Keras finds it: ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` when
+    the home folder is read-only). ``models/`` and ``datasets/`` hang from it."""
+    if "KERAS_HOME" in os.environ:
+        return Path(os.environ["KERAS_HOME"])
+    return Path(os.path.expanduser("~") if os.access(os.path.expanduser("~"), os.W_OK) else "/tmp") / ".keras"
 
 
 def missing_packages(packages) -> list[str]:
