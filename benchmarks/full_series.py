@@ -24,7 +24,8 @@ What it does:
    without ``--allow-errors``), in full mode unless ``--quick``; a notebook that fails is
    recorded as failed and the next one runs.
 4. Samples the kernel process's resident memory (RSS) every ``--interval`` seconds and keeps the
-   peak.
+   peak; on Linux it also reads the peak the kernel itself reached (``VmHWM`` in
+   ``/proc/<pid>/status``), so a short spike between two samples is not missed.
 5. Reads the rows each notebook added to the copy's ``tmp/throughput.csv``
    (``tlcourse.record_throughput``): images per second of each ResNet50 pass, and for the feature
    extraction its time over the FLOP floor (0.157 GFLOP per image at 32×32 divided by the
@@ -179,6 +180,17 @@ def _kernel_of(process):
     return None
 
 
+def _high_water_mark(pid: int) -> int:
+    """The kernel's own peak RSS as Linux keeps it (``VmHWM``), in bytes; 0 elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def run_notebook(path: Path, out_dir: Path, env: dict, interval: float, timeout: int) -> dict:
     """Execute ``path`` in a fresh kernel; return status, seconds and the kernel's peak RSS."""
     import psutil
@@ -193,7 +205,7 @@ def run_notebook(path: Path, out_dir: Path, env: dict, interval: float, timeout:
             kernel = _kernel_of(watcher)
             if kernel is not None:
                 try:
-                    peak = max(peak, kernel.memory_info().rss)
+                    peak = max(peak, kernel.memory_info().rss, _high_water_mark(kernel.pid))
                 except psutil.Error:
                     pass
             time.sleep(interval)
