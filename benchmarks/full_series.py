@@ -94,7 +94,8 @@ def busy_processes(top: int = 5) -> str:
     for p in procs:
         try:
             if p.pid != os.getpid():
-                command = " ".join(p.cmdline())[:70] or p.info["name"]
+                command = " ".join(" ".join(p.cmdline()).split())                  # one line
+                command = command.replace("`", "'").replace("|", "/")[:70] or p.info["name"]
                 usage.append((p.cpu_percent(None), command, p.pid))
         except psutil.Error:
             pass
