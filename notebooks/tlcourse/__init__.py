@@ -55,3 +55,5 @@ def setup(seed: int = 42) -> Config:
     return cfg
 from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correlation, show_activations, show_filters  # noqa: E402  (notebook 00)
 from .numerics import deterministic_gpu  # noqa: E402  (issue 14: GPU runtimes)
+from .online import ready_to_download  # noqa: E402  (notebook 06)
+from .throughput import read_throughput, record_throughput  # noqa: E402  (benchmark, issue 15)

@@ -1,0 +1,92 @@
+"""``tmp/throughput.csv``: images per second of the ResNet50 passes, for the benchmark of the series.
+
+A notebook that runs a pass over many images (the feature extraction of notebook 04, for
+instance) calls ``record_throughput("resnet50_extraction_32px", images=n, seconds=s)`` once the
+pass ends. ``benchmarks/full_series.py`` reads the rows each notebook added and puts the images
+per second, and the extraction's distance from the FLOP floor, into its table. The rows only
+add up; nothing in the lessons reads them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import time
+from pathlib import Path
+
+from .config import get_config, tmp_path
+
+COLUMNS = ["name", "images", "seconds", "images_per_second", "quick", "pid", "unix_time"]
+
+
+def throughput_path() -> Path:
+    return tmp_path("throughput.csv")
+
+
+@contextlib.contextmanager
+def _lock(path: Path, timeout: float = 30.0, stale_after: float = 60.0):
+    """One writer at a time (a file created with O_EXCL, as the lock of ``tmp/results.csv``)."""
+    lock = path.with_name(path.name + ".lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime > stale_after:
+                    lock.unlink(missing_ok=True)
+                    continue
+            except FileNotFoundError:
+                continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{lock} lleva más de {timeout:.0f} s bloqueado por otro proceso. "
+                                   "Si no hay otro notebook escribiendo, borra ese fichero.")
+            time.sleep(0.05)
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def record_throughput(name: str, images: int, seconds: float, path: Path | None = None) -> dict:
+    """Append one row (``name``, images, seconds, images/s) to ``tmp/throughput.csv`` and return it.
+
+    The row is written whole under a lock (with the header if the file is new), so two
+    notebooks recording at once never interleave or lose a row.
+    """
+    if int(images) < 1 or not seconds > 0:
+        raise ValueError(f"images={images!r}, seconds={seconds!r}: hacen falta imágenes y un tiempo positivo")
+    path = Path(path) if path else throughput_path()
+    row = {"name": str(name), "images": int(images), "seconds": round(float(seconds), 3),
+           "images_per_second": round(int(images) / float(seconds), 1), "quick": int(get_config().quick),
+           "pid": os.getpid(), "unix_time": round(time.time(), 1)}
+    with _lock(path):
+        new = not path.exists() or path.stat().st_size == 0
+        with open(path, "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+    return row
+
+
+def read_throughput(path: Path | None = None) -> list[dict]:
+    """Every row recorded so far (an empty list if there is no file), numbers as numbers."""
+    path = Path(path) if path else throughput_path()
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["images"] = int(row["images"])
+        for key in ("seconds", "images_per_second", "unix_time"):
+            row[key] = float(row[key])
+        row["quick"] = bool(int(row["quick"]))
+        row["pid"] = int(row["pid"])
+    return rows
