@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 SYNTHETIC_TAG = " (datos sintéticos)"
+BANNER_WIDTH = 72   # columns, frame included: fits an 80-column output, a slide or a Colab cell
 
 
 class LoadedData(tuple):
@@ -35,10 +36,24 @@ class LoadedData(tuple):
                 f"{len(self.classes)} clases>")
 
 
-def banner(lines: list[str]) -> None:
-    """Print a loud, framed warning (used when data is not the real thing)."""
-    width = max(len(line) for line in lines) + 4
-    print("!" * width)
+def banner(lines: list[str], max_width: int = BANNER_WIDTH) -> None:
+    """Print a loud, framed warning (used when data or weights are not the real thing).
+
+    Notebook front-ends wrap long output lines instead of scrolling them (JupyterLab and the
+    HTML/slides export style outputs with ``white-space: pre-wrap; word-break: break-all``), so a
+    frame wider than the output area broke into a full row and a short tail: the box looked
+    ragged, its closing row shorter than its opening one. The text is therefore wrapped so the
+    frame is at most ``max_width`` columns wide. A single word longer than a row (a URL) is kept
+    whole, so it can still be copied, on a row of its own that pokes out of the frame.
+    """
+    import textwrap
+
+    inner = max_width - 4
+    wrapped = []
     for line in lines:
-        print(f"! {line.ljust(width - 4)} !")
+        wrapped += textwrap.wrap(line, inner, break_long_words=False, break_on_hyphens=False) or [""]
+    width = min(max(len(line) for line in wrapped), inner) + 4
+    print("!" * width)
+    for line in wrapped:
+        print(f"! {line.ljust(width - 4)} !" if len(line) <= width - 4 else f"! {line}")
     print("!" * width)
