@@ -285,6 +285,7 @@ def test_extraction_metadata_says_images_and_seconds():
     assert info["seconds"] == pytest.approx(sum(seconds.values()), abs=1e-3)
     assert info["parts"]["train"]["images"] == 6 and info["parts"]["test"]["images"] == 2
     assert isinstance(info["onednn"], bool) and info["source"] == "synthetic" and info["quick"] is False
+    assert "load_1min" in info and info["cpus"] >= 1
     assert tlcourse.extraction_metadata(features_path("resnet50", source="real", weights="random", n=8)) is None
 
 

@@ -230,6 +230,7 @@ def _write_metadata(path: Path, *, model: str, parts: dict, source: str, weights
             "images_per_second": round(images / seconds, 1) if seconds > 0 else None,
             "parts": {name: {"images": n, "seconds": round(s, 3)} for name, (n, s) in parts.items()},
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "") != "0", "cpus": os.cpu_count(),
+            "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,   # what ran beside
             "source": source, "weights": weights, "quick": get_config().quick,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     with atomic_path(metadata_path(path)) as tmp:
@@ -238,7 +239,8 @@ def _write_metadata(path: Path, *, model: str, parts: dict, source: str, weights
 
 def extraction_metadata(cache: Path) -> dict | None:
     """What :func:`features_once` wrote next to ``cache``: ``images``, ``seconds``, ``images_per_second``,
-    ``parts`` (per set of images), ``onednn``, ``cpus``, ``source``, ``weights``, ``quick``, ``created``;
+    ``parts`` (per set of images), ``onednn``, ``cpus``, ``load_1min`` (the machine's load average when
+    the extraction ended; None on Windows), ``source``, ``weights``, ``quick``, ``created``;
     None if there is none. The seconds are those of the run that computed the features."""
     path = metadata_path(cache)
     if not path.exists():
