@@ -207,6 +207,86 @@ def test_fingerprint_sees_every_part():
 def test_exported_from_the_package():
     for name in ("resnet50_weights", "features_path", "save_features", "load_features", "fingerprint", "batches"):
         assert name in tlcourse.__all__ and callable(getattr(tlcourse, name))
+    for name in ("features_once", "extraction_metadata", "resnet50_features_fingerprint"):
+        assert callable(getattr(tlcourse, name))
+
+
+# ------------------------------------------------------------------------------- features_once
+class FakeBase:
+    """What features_once needs from a Keras model: its weights and its output shape."""
+
+    class output:
+        shape = (None, 1, 1, 4)
+
+    def __init__(self, offset=0.0):
+        self.offset = offset
+
+    def get_weights(self):
+        return [np.full((2, 2), self.offset, "float32")]
+
+
+def fake_parts(n_train=6, n_test=2):
+    rng = np.random.default_rng(1)
+    return {"train": (rng.integers(0, 255, (n_train, 3, 3), dtype="uint8"), np.arange(n_train)),
+            "test": (rng.integers(0, 255, (n_test, 3, 3), dtype="uint8"), np.arange(n_test))}
+
+
+def fake_extract(calls):
+    def extract(x, y):
+        calls.append(len(x))
+        return x.reshape(len(x), -1)[:, :4].astype("float32").reshape(len(x), 1, 1, 4)
+    return extract
+
+
+def test_features_once_extracts_times_and_saves_then_reuses(capsys):
+    parts, calls = fake_parts(), []
+    features, seconds = tlcourse.features_once(fake_extract(calls), FakeBase(), parts, source="synthetic",
+                                               weights="random")
+    assert calls == [6, 2] and set(features) == set(seconds) == {"train", "test"}
+    assert features["train"].shape == (6, 1, 1, 4) and all(s >= 0 for s in seconds.values())
+    again, seconds_again = tlcourse.features_once(fake_extract(calls), FakeBase(), parts, source="synthetic",
+                                                  weights="random")
+    assert calls == [6, 2]                                               # not extracted a second time
+    assert seconds_again == pytest.approx(seconds)                       # the seconds measured when computed
+    for name in parts:
+        assert np.array_equal(again[name], features[name])
+    assert "No repetimos la extracción" in capsys.readouterr().out
+
+
+def test_features_once_recomputes_for_another_base_or_other_images():
+    parts, calls = fake_parts(), []
+    tlcourse.features_once(fake_extract(calls), FakeBase(), parts, source="synthetic", weights="random")
+    tlcourse.features_once(fake_extract(calls), FakeBase(offset=1.0), parts, source="synthetic", weights="random")
+    changed = {"train": (parts["train"][0] + 1, parts["train"][1]), "test": parts["test"]}
+    tlcourse.features_once(fake_extract(calls), FakeBase(offset=1.0), changed, source="synthetic", weights="random")
+    assert calls == [6, 2, 6, 2, 6, 2]
+
+
+def test_features_once_cache_is_readable_with_the_documented_recipe():
+    """Notebooks 05 and 07 read 04's cache with features_path + load_features + resnet50_features_fingerprint."""
+    parts, base = fake_parts(), FakeBase()
+    features, _ = tlcourse.features_once(fake_extract([]), base, parts, source="synthetic", weights="random")
+    (x_train, _), (x_test, _) = parts["train"], parts["test"]
+    path = features_path("resnet50", source="synthetic", weights="random", n=len(x_train) + len(x_test))
+    cached = load_features(path, fingerprint=tlcourse.resnet50_features_fingerprint(base, x_train, x_test),
+                           shapes={"features_train": (6, 1, 1, 4), "features_test": (2, 1, 1, 4)})
+    assert cached is not None and np.array_equal(cached["features_train"], features["train"])
+    assert {"seconds_extract_train", "seconds_extract_test"} <= set(cached)
+
+
+def test_extraction_metadata_says_images_and_seconds():
+    """For a benchmark's images/s: how many images the extraction took and how long, next to the cache."""
+    parts = fake_parts()
+    _, seconds = tlcourse.features_once(fake_extract([]), FakeBase(), parts, source="synthetic", weights="random")
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    assert pretrained.metadata_path(path) == path.with_suffix(".json")
+    info = tlcourse.extraction_metadata(path)
+    assert info["model"] == "resnet50" and info["images"] == 8
+    assert info["seconds"] == pytest.approx(sum(seconds.values()), abs=1e-3)
+    assert info["parts"]["train"]["images"] == 6 and info["parts"]["test"]["images"] == 2
+    assert isinstance(info["onednn"], bool) and info["source"] == "synthetic" and info["quick"] is False
+    assert "load_1min" in info and info["cpus"] >= 1
+    assert tlcourse.extraction_metadata(features_path("resnet50", source="real", weights="random", n=8)) is None
 
 
 # ------------------------------------------------------------------------------------ batches

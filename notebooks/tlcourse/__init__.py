@@ -24,18 +24,29 @@ __all__ = [
 ]
 
 
-def setup(seed: int = 42) -> Config:
+def setup(seed: int = 42, *, onednn: bool = True) -> Config:
     """What every notebook's setup cell does, so that the cell itself is three lines.
 
     Quiets TensorFlow's start-up (its C++ log level, the oneDNN notice that no variable turns
     off, and Keras' "legacy .h5" notices through absl) *before* Keras is first imported, reads
     and prints the configuration and the versions, sets the seeds (Python, NumPy and TensorFlow,
     through Keras) and a readable plot style. Errors and warnings that matter still show.
+
+    ``onednn=False`` sets ``TF_ENABLE_ONEDNN_OPTS=0`` before TensorFlow is imported, for a notebook
+    whose heavy work measured faster without oneDNN (notebook 04: inference through a frozen
+    ResNet50). TensorFlow reads it only once, at import: if it was already imported in this
+    process with oneDNN on, this says so and changes nothing.
     """
     import logging
     import os
+    import sys
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # before TensorFlow's first import
+    if not onednn:
+        if "tensorflow" in sys.modules and os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+            print("TensorFlow ya estaba importado con oneDNN activado: reinicia el kernel para desactivarlo.")
+        else:
+            os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     with native_stderr_silenced():
         import keras
         import tensorflow as tf
@@ -49,7 +60,8 @@ def setup(seed: int = 42) -> Config:
     keras.utils.set_random_seed(seed)
     plt.rcParams.update({"figure.dpi": 80, "axes.titlesize": 11, "figure.titlesize": 12})
     print(cfg.describe())
-    print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
+    onednn_off = " · oneDNN desactivado" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" else ""
+    print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}{onednn_off}")
     if gpu_note:
         print(gpu_note)
     return cfg
@@ -57,3 +69,5 @@ from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correla
 from .numerics import deterministic_gpu  # noqa: E402  (issue 14: GPU runtimes)
 from .online import ready_to_download  # noqa: E402  (notebook 06)
 from .throughput import read_throughput, record_throughput  # noqa: E402  (benchmark, issue 15)
+from .pretrained import extraction_metadata, features_once, resnet50_features_fingerprint  # noqa: E402  (notebook 04)
+from .timing import batch_clock, peak_memory_gib  # noqa: E402  (notebook 04)

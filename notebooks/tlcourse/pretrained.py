@@ -7,14 +7,27 @@ weights — when it cannot be had and ``TL_DATA`` allows it, after saying so lou
 
 ``features_path`` / ``save_features`` / ``load_features`` keep what a frozen base computes in
 ``tmp/features/``, so a re-run does not pay for the forward passes again. A cache whose shapes or
-fingerprint (of the images and the base's weights) do not match is never used. ``batches`` feeds
+fingerprint (of the images and the base's weights) do not match is never used. ``features_once``
+is notebook 04's use of them: the notebook's own extraction function, run once per set of images
+and timed, or the saved features. Next to each cache it writes ``<cache>.json`` with how many
+images the extraction took and how many seconds (for a benchmark's images/s). ``batches`` feeds
 those features to ``fit`` one batch at a time, without the whole-array copies ``fit(x, y)`` makes.
+
+Other notebooks (05, 07) can read 04's cache of ResNet50 features with::
+
+    path = features_path("resnet50", source=emnist.source, weights=weights_kind, n=len(x_train) + len(x_test))
+    cached = load_features(path, fingerprint=resnet50_features_fingerprint(base_model, x_train, x_test),
+                           shapes={"features_train": (len(x_train), 1, 1, 2048),
+                                   "features_test": (len(x_test), 1, 1, 2048)})
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import json
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -151,6 +164,88 @@ def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple]) -> 
         return None
     print(f"Reutilizo las características guardadas en {path}.")
     return values
+
+
+RESNET50_RECIPE = "32×32 RGB, preprocess_input"   # what notebook 04 feeds ResNet50: part of the fingerprint
+
+
+def resnet50_features_fingerprint(base_model, x_train, x_test) -> str:
+    """The fingerprint of notebook 04's ResNet50 feature cache: its images, in order, and the base's weights."""
+    return fingerprint(x_train, x_test, *base_model.get_weights(), RESNET50_RECIPE)
+
+
+def metadata_path(cache: Path) -> Path:
+    """``<cache>.json``, next to a feature cache: what its extraction cost (images, seconds, images/s)."""
+    cache = Path(cache)
+    return cache.with_name(cache.stem + ".json")
+
+
+def features_once(extract, base_model, parts: dict, *, source: str, weights: str, model: str = "resnet50"):
+    """The features of each set of images through a frozen base, computed once and saved, and their seconds.
+
+    ``parts`` maps a name to ``(x, y)``, e.g. ``{"train": (x_train, y_train), "test": (x_test, y_test)}``;
+    ``extract(x, y)`` is the notebook's extraction function. If ``tmp/features/`` holds the features of
+    exactly these images through a base with exactly these weights, they are read back, with the
+    seconds measured when they were computed; otherwise each part is extracted, timed and saved
+    (``features_<name>`` and ``seconds_extract_<name>``, plus ``<cache>.json``; see
+    :func:`extraction_metadata`). Returns ``(features, seconds)``, two dicts keyed by the part names.
+    For ResNet50 with train and test, the fingerprint is :func:`resnet50_features_fingerprint`'s.
+    """
+    images = [x for x, _ in parts.values()]
+    recipe = RESNET50_RECIPE if model == "resnet50" else model
+    key = fingerprint(*images, *base_model.get_weights(), recipe)
+    path = features_path(model, source=source, weights=weights, n=sum(len(x) for x in images))
+    out_shape = tuple(base_model.output.shape[1:])
+    cached = load_features(path, fingerprint=key,
+                           shapes={f"features_{name}": (len(x), *out_shape) for name, (x, _) in parts.items()})
+    if cached is not None:
+        features = {name: cached[f"features_{name}"] for name in parts}
+        seconds = {name: cached[f"seconds_extract_{name}"] for name in parts}
+        print(f"No repetimos la extracción: contamos los {_seconds(sum(seconds.values()))} que se midieron al "
+              "guardarlas (si la máquina estaba entonces más o menos ocupada que ahora, las comparaciones lo "
+              "notarán; borra el fichero para medirlas de nuevo).")
+        return features, seconds
+    features, seconds = {}, {}
+    for name, (x, y) in parts.items():
+        start = time.perf_counter()
+        features[name] = extract(x, y)
+        seconds[name] = time.perf_counter() - start
+    save_features(path, fingerprint=key, **{f"features_{name}": f for name, f in features.items()},
+                  **{f"seconds_extract_{name}": s for name, s in seconds.items()})
+    _write_metadata(path, model=model, parts={name: (len(x), seconds[name]) for name, (x, _) in parts.items()},
+                    source=source, weights=weights)
+    return features, seconds
+
+
+def _seconds(value: float) -> str:
+    from .fmt import seconds
+
+    return seconds(value)
+
+
+def _write_metadata(path: Path, *, model: str, parts: dict, source: str, weights: str) -> None:
+    images = sum(n for n, _ in parts.values())
+    seconds = sum(s for _, s in parts.values())
+    info = {"model": model, "images": images, "seconds": round(seconds, 3),
+            "images_per_second": round(images / seconds, 1) if seconds > 0 else None,
+            "parts": {name: {"images": n, "seconds": round(s, 3)} for name, (n, s) in parts.items()},
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "") != "0", "cpus": os.cpu_count(),
+            "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,   # what ran beside
+            "source": source, "weights": weights, "quick": get_config().quick,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    with atomic_path(metadata_path(path)) as tmp:
+        Path(tmp).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def extraction_metadata(cache: Path) -> dict | None:
+    """What :func:`features_once` wrote next to ``cache``: ``images``, ``seconds``, ``images_per_second``,
+    ``parts`` (per set of images), ``onednn``, ``cpus``, ``load_1min`` (the machine's load average when
+    the extraction ended; None on Windows), ``source``, ``weights``, ``quick``, ``created``;
+    None if there is none. The seconds are those of the run that computed the features."""
+    path = metadata_path(cache)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 0):
