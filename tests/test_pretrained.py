@@ -251,6 +251,8 @@ def test_features_once_extracts_times_and_saves_then_reuses(capsys):
     for name in parts:
         assert np.array_equal(again[name], features[name])
     assert "No repetimos la extracción" in capsys.readouterr().out
+    rows = tlcourse.read_throughput()                                    # one pass recorded, for the benchmark
+    assert [(r["name"], r["images"]) for r in rows] == [("resnet50_extraction", 8)]
 
 
 def test_features_once_recomputes_for_another_base_or_other_images():

@@ -214,6 +214,10 @@ def features_once(extract, base_model, parts: dict, *, source: str, weights: str
                   **{f"seconds_extract_{name}": s for name, s in seconds.items()})
     _write_metadata(path, model=model, parts={name: (len(x), seconds[name]) for name, (x, _) in parts.items()},
                     source=source, weights=weights)
+    from .throughput import record_throughput   # for benchmarks/full_series.py: images/s of this pass
+
+    record_throughput(f"{model}_extraction", images=sum(len(x) for x, _ in parts.values()),
+                      seconds=sum(seconds.values()))
     return features, seconds
 
 
