@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import os
 import secrets
+import time
 from pathlib import Path
 
 import requests
@@ -98,3 +99,36 @@ def download(url: str, dest: Path, *, md5: str | None = None, size: int | None =
     finally:
         if part.exists():
             part.unlink()
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, timeout: float = 60.0, stale_after: float = 120.0):
+    """Only one process at a time inside the block for ``path`` (a read-change-write of a shared file).
+
+    The lock is ``<path>.lock``, created with O_EXCL (portable: Windows has no fcntl); one left
+    behind by a killed process is taken over once it is older than ``stale_after`` seconds. A lock
+    held longer than ``timeout`` gives a Spanish message saying what to do.
+    """
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime > stale_after:
+                    lock.unlink(missing_ok=True)
+                    continue
+            except FileNotFoundError:
+                continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{lock} lleva más de {timeout:.0f} s bloqueado por otro proceso. "
+                                   "Si no hay otro notebook escribiendo, borra ese fichero.") from None
+            time.sleep(0.05)
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import time
 
 import pandas as pd
 
 from .config import tmp_path
-from .files import atomic_path
+from .files import atomic_path, file_lock
 
 COLUMNS = ["notebook", "approach", "data", "weights", "n_train", "epochs", "trainable_params",
            "train_seconds", "seconds_per_epoch", "test_accuracy"]
@@ -27,38 +24,13 @@ def results_path():
     return tmp_path("results.csv")
 
 
-@contextlib.contextmanager
 def _results_lock(timeout: float = 60.0, stale_after: float = 120.0):
     """Only one process at a time reads, changes and rewrites ``tmp/results.csv``.
 
     Two notebooks run at once (two kernels, or tests in parallel) would otherwise both read the
-    old table and the second rename would drop the first one's row. The lock is a file created
-    with O_EXCL (portable: no fcntl on Windows); one left behind by a killed process is taken
-    over once it is older than ``stale_after`` seconds.
+    old table and the second rename would drop the first one's row.
     """
-    lock = results_path().with_name("results.csv.lock")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            try:
-                if time.time() - lock.stat().st_mtime > stale_after:
-                    lock.unlink(missing_ok=True)
-                    continue
-            except FileNotFoundError:
-                continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{lock} lleva más de {timeout:.0f} s bloqueado por otro proceso. "
-                                   "Si no hay otro notebook escribiendo resultados, borra ese fichero.")
-            time.sleep(0.05)
-    try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
+    return file_lock(results_path(), timeout=timeout, stale_after=stale_after)
 
 
 def read_results() -> pd.DataFrame:

@@ -9,47 +9,19 @@ add up; nothing in the lessons reads them.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import time
 from pathlib import Path
 
 from .config import get_config, tmp_path
+from .files import file_lock
 
 COLUMNS = ["name", "images", "seconds", "images_per_second", "quick", "pid", "unix_time"]
 
 
 def throughput_path() -> Path:
     return tmp_path("throughput.csv")
-
-
-@contextlib.contextmanager
-def _lock(path: Path, timeout: float = 30.0, stale_after: float = 60.0):
-    """One writer at a time (a file created with O_EXCL, as the lock of ``tmp/results.csv``)."""
-    lock = path.with_name(path.name + ".lock")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            try:
-                if time.time() - lock.stat().st_mtime > stale_after:
-                    lock.unlink(missing_ok=True)
-                    continue
-            except FileNotFoundError:
-                continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{lock} lleva más de {timeout:.0f} s bloqueado por otro proceso. "
-                                   "Si no hay otro notebook escribiendo, borra ese fichero.")
-            time.sleep(0.05)
-    try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def record_throughput(name: str, images: int, seconds: float, path: Path | None = None) -> dict:
@@ -64,7 +36,7 @@ def record_throughput(name: str, images: int, seconds: float, path: Path | None 
     row = {"name": str(name), "images": int(images), "seconds": round(float(seconds), 3),
            "images_per_second": round(int(images) / float(seconds), 1), "quick": int(get_config().quick),
            "pid": os.getpid(), "unix_time": round(time.time(), 1)}
-    with _lock(path):
+    with file_lock(path, timeout=30.0, stale_after=60.0):
         new = not path.exists() or path.stat().st_size == 0
         with open(path, "a", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
