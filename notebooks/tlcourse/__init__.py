@@ -48,3 +48,4 @@ def setup(seed: int = 42) -> Config:
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
+from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows, resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class, save_csv, spanish_table, summary, training_steps)  # noqa: E402,E501  (notebook 07)
