@@ -191,3 +191,40 @@ def test_spanish_table_and_figure(tmp_path):
     fig = ef.plot_efficiency(_fake_table(), "Prueba", path=tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 0
     assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_ylim() == (0, 1)
+
+
+def test_random_resnet_is_labelled_as_such():
+    table = _fake_table()
+    extra = table[table["approach"] == "scratch"].assign(approach="resnet50_frozen", weights="random")
+    wide = ef.spanish_table(pd.concat([table, extra], ignore_index=True))
+    assert "ResNet50 congelada (¡pesos ALEATORIOS!)" in wide.columns
+    wide = ef.spanish_table(pd.concat([table, extra.assign(weights="imagenet")], ignore_index=True))
+    assert "ResNet50 congelada" in wide.columns
+
+
+def test_resnet50_cache_of_notebook_04_is_read_only_for_its_own_images(monkeypatch):
+    """A cache written as notebook 04 writes it (its images, a random base with seed 42) is found and sliced."""
+    import keras
+
+    from tlcourse import pretrained
+    from tlcourse.sources import LoadedData
+
+    monkeypatch.setenv("TL_QUICK", "1")
+    monkeypatch.setenv("TL_DATA", "synthetic")
+    rng = np.random.default_rng(0)
+    x_train, x_test = rng.integers(0, 255, (30, 28, 28), dtype=np.uint8), rng.integers(0, 255, (12, 28, 28), dtype=np.uint8)
+    emnist = LoadedData((x_train, np.zeros(30, int)), (x_test, np.zeros(12, int)), name="EMNIST balanced",
+                        source="synthetic", description="prueba", classes="ab")
+    keras.utils.set_random_seed(42)
+    base = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
+    key = pretrained.fingerprint(x_train[:20], x_test[:10], *base.get_weights(), ef.RESNET50_RECIPE)
+    features_train = rng.random((20, 1, 1, 2048), dtype=np.float32)
+    features_test = rng.random((10, 1, 1, 2048), dtype=np.float32)
+    path = pretrained.features_path("resnet50", source="synthetic", weights="random", n=30)
+    pretrained.save_features(path, fingerprint=key, features_train=features_train, features_test=features_test)
+    found = ef.resnet50_cached_features(emnist, x_train[:15], x_test[:8])
+    assert found is not None and found[2] == "random"
+    assert np.array_equal(found[0], features_train[:15].reshape(15, 2048))
+    assert np.array_equal(found[1], features_test[:8].reshape(8, 2048))
+    assert ef.resnet50_cached_features(emnist, x_train[:25], x_test[:8]) is None      # more images than cached
+    assert ef.resnet50_cached_features(emnist, x_train[1:16], x_test[:8]) is None     # other images

@@ -208,10 +208,19 @@ def spanish_table(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[[a for a in APPROACHES if a in wide.columns]]
     n_train = table.groupby("k")["n_train"].first()
     wide.insert(0, "n_train", [thousands(n_train[k]) for k in wide.index])
-    wide = wide.rename(columns={**SPANISH_APPROACHES, "n_train": SPANISH_COLUMNS["n_train"]})
+    wide = wide.rename(columns={**{a: label(table, a) for a in wide.columns if a != "n_train"},
+                                "n_train": SPANISH_COLUMNS["n_train"]})
     wide.index.name = SPANISH_COLUMNS["k"]
     wide.columns.name = None
     return wide
+
+
+def label(table: pd.DataFrame, approach: str) -> str:
+    """The Spanish name of ``approach``; a ResNet50 base with random weights says so in every table and figure."""
+    name = SPANISH_APPROACHES[approach]
+    if approach == "resnet50_frozen" and (table.loc[table["approach"] == approach, "weights"] == "random").any():
+        name += " (¡pesos ALEATORIOS!)"
+    return name
 
 
 COLORS = {"scratch": "tab:gray", "mnist_frozen": "tab:blue", "mnist_finetuned": "tab:green",
@@ -228,7 +237,7 @@ def plot_efficiency(table: pd.DataFrame, title: str, data=None, path=None):
     for approach in [a for a in APPROACHES if a in set(stats["approach"])]:
         part = stats[stats["approach"] == approach]
         style = "--" if approach == "random_frozen" else "-"
-        ax.plot(part["k"], part["mean"], style, marker="o", color=COLORS[approach], label=SPANISH_APPROACHES[approach])
+        ax.plot(part["k"], part["mean"], style, marker="o", color=COLORS[approach], label=label(table, approach))
         ax.fill_between(part["k"], part["mean"] - part["std"], part["mean"] + part["std"], color=COLORS[approach],
                         alpha=0.15, linewidth=0)
     ax.axhline(1 / n_classes, color="black", linewidth=0.8, linestyle=":", label=f"al azar (1/{n_classes})")
