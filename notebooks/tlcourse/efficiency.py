@@ -281,7 +281,7 @@ def conclusions(table: pd.DataFrame, transfer: str = "mnist_frozen", baseline: s
     stats = summary(table)
     a = stats[stats["approach"] == transfer].set_index("k")
     b = stats[stats["approach"] == baseline].set_index("k")
-    name_a, name_b = SPANISH_APPROACHES[transfer], SPANISH_APPROACHES[baseline]
+    name_a, name_b = f"«{label(table, transfer)}»", f"«{label(table, baseline)}»"
     lines = []
     gaps = (a["mean"] - b["mean"]).dropna()
     spread = np.maximum(a["std"], b["std"]).reindex(gaps.index)
