@@ -99,7 +99,6 @@ def test_restart_refuses_an_optimizer_that_already_stepped():
 
 # -------------------------------------------------------------------------- reuse or rebuild
 def test_reusable_model_rule(tmp_path, monkeypatch, capsys):
-    import keras
     path = tmp_path / "cnn.keras"
     assert not ef.reusable_model(path, input_shape=(3,), n_outputs=2)
     assert "lo entrenamos ahora" in capsys.readouterr().out
@@ -113,7 +112,6 @@ def test_reusable_model_rule(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TL_DATA", "real")
     with pytest.raises(DataError, match="borra ese fichero"):
         ef.reusable_model(path, input_shape=(3,), n_outputs=2)
-    del keras
 
 
 # ------------------------------------------------------------------------ experiment and CSV
@@ -212,7 +210,8 @@ def test_resnet50_cache_of_notebook_04_is_read_only_for_its_own_images(monkeypat
     monkeypatch.setenv("TL_QUICK", "1")
     monkeypatch.setenv("TL_DATA", "synthetic")
     rng = np.random.default_rng(0)
-    x_train, x_test = rng.integers(0, 255, (30, 28, 28), dtype=np.uint8), rng.integers(0, 255, (12, 28, 28), dtype=np.uint8)
+    x_train = rng.integers(0, 255, (30, 28, 28), dtype=np.uint8)
+    x_test = rng.integers(0, 255, (12, 28, 28), dtype=np.uint8)
     emnist = LoadedData((x_train, np.zeros(30, int)), (x_test, np.zeros(12, int)), name="EMNIST balanced",
                         source="synthetic", description="prueba", classes="ab")
     keras.utils.set_random_seed(42)

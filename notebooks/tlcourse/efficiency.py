@@ -10,7 +10,6 @@ table, a figure and a conclusion printed from the numbers.
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -300,7 +299,8 @@ def conclusions(table: pd.DataFrame, transfer: str = "mnist_frozen", baseline: s
     else:
         side = "por encima de" if signs[-1] > 0 else "por debajo de"
         lines.append(f"Las curvas no se cruzan en k = {ks[0]}…{ks[-1]}: {name_a} queda siempre {side} {name_b}; "
-                     f"la diferencia pasa de {decimal(100 * gaps.iloc[0], 1)} a {decimal(100 * gaps.iloc[-1], 1)} puntos.")
+                     f"la diferencia pasa de {decimal(100 * gaps.iloc[0], 1)} a "
+                     f"{decimal(100 * gaps.iloc[-1], 1)} puntos.")
     for k in ks:
         target = a["mean"][k]
         needed = k_to_reach(stats, baseline, target)
