@@ -6,21 +6,48 @@ notebooks; this package only keeps out of their way what is not the lesson.
 
 from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
-from .files import DataError, atomic_path, download, md5sum
+from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
+                         resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
+                         save_csv, spanish_table, summary, training_steps)
+from .files import DataError, atomic_path, download, file_lock, md5sum
+from .fmt import decimal, millions, percent, seconds, thousands
 from .idx import read_idx
+from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correlation, show_activations, show_filters
 from .models import (build_mnist_mlp, ensure_resnet50_frozen, ensure_supermodel, resnet50_weights_kind,
                      save_resnet50_info)
+from .numerics import deterministic_gpu
+from .online import ready_to_download
 from .plots import plot_class_balance, plot_comparison, plot_continued, plot_history, show_samples
-from .pretrained import batches, features_path, fingerprint, load_features, resnet50_weights, save_features
-from .fmt import decimal, millions, percent, seconds, thousands
+from .pretrained import (batches, extraction_metadata, features_once, features_path, fingerprint, load_features,
+                         resnet50_features_fingerprint, resnet50_weights, save_features)
 from .results import load_history, read_results, record_result, save_history
+from .throughput import read_throughput, record_throughput
+from .timing import batch_clock, peak_memory_gib
 
 __all__ = [
-    "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES",
-    "atomic_path", "build_mnist_mlp", "ensure_resnet50_frozen", "resnet50_weights_kind", "save_resnet50_info", "data_path", "download", "ensure_supermodel", "get_config",
-    "load_emnist", "load_mnist", "md5sum", "native_stderr_silenced", "plot_class_balance", "plot_comparison", "plot_continued", "plot_history",
-    "load_history", "read_idx", "read_results", "record_result", "save_history", "setup", "show_samples", "thousands", "tmp_path",
-    "batches", "decimal", "millions", "percent", "seconds", "features_path", "fingerprint", "load_features", "resnet50_weights", "save_features",
+    # configuration, data and files
+    "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES", "atomic_path",
+    "data_path", "download", "file_lock", "get_config", "load_emnist", "load_mnist", "md5sum",
+    "native_stderr_silenced", "read_idx", "setup", "tmp_path",
+    # Spanish numbers
+    "decimal", "millions", "percent", "seconds", "thousands",
+    # models, features and results
+    "batches", "build_mnist_mlp", "ensure_resnet50_frozen", "ensure_supermodel", "extraction_metadata",
+    "features_once", "features_path", "fingerprint", "load_features", "load_history", "read_results",
+    "record_result", "resnet50_features_fingerprint", "resnet50_weights", "resnet50_weights_kind",
+    "save_features", "save_history", "save_resnet50_info",
+    # plots
+    "plot_class_balance", "plot_comparison", "plot_continued", "plot_history", "show_samples",
+    # notebook 00
+    "letters_from_fonts", "local_resnet50_weights", "neighbour_correlation", "show_activations", "show_filters",
+    # notebook 04 and the benchmark
+    "batch_clock", "peak_memory_gib", "read_throughput", "record_throughput",
+    # notebook 06, Colab/Kaggle GPUs
+    "deterministic_gpu", "ready_to_download",
+    # notebook 07
+    "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
+    "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
+    "training_steps",
 ]
 
 
@@ -53,7 +80,6 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
     logging.getLogger("absl").setLevel(logging.ERROR)
     import matplotlib.pyplot as plt
 
-    from .numerics import deterministic_gpu
     gpu_note = deterministic_gpu(tf)   # Colab/Kaggle GPUs: the notebooks' equality checks hold there too
 
     cfg = get_config()
@@ -65,10 +91,3 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
     if gpu_note:
         print(gpu_note)
     return cfg
-from .intro import letters_from_fonts, local_resnet50_weights, neighbour_correlation, show_activations, show_filters  # noqa: E402  (notebook 00)
-from .numerics import deterministic_gpu  # noqa: E402  (issue 14: GPU runtimes)
-from .online import ready_to_download  # noqa: E402  (notebook 06)
-from .throughput import read_throughput, record_throughput  # noqa: E402  (benchmark, issue 15)
-from .pretrained import extraction_metadata, features_once, resnet50_features_fingerprint  # noqa: E402  (notebook 04)
-from .timing import batch_clock, peak_memory_gib  # noqa: E402  (notebook 04)
-from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows, resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class, save_csv, spanish_table, summary, training_steps)  # noqa: E402,E501  (notebook 07)
