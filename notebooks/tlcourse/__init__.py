@@ -48,3 +48,4 @@ def setup(seed: int = 42) -> Config:
     print(cfg.describe())
     print(f"Keras {keras.__version__} sobre TensorFlow {tf.__version__} · semilla {seed}")
     return cfg
+from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific  # noqa: E402  (notebook 05)
