@@ -35,6 +35,14 @@ def test_resnet50_frozen_is_rebuilt_when_missing(monkeypatch, capsys):
     # Reused on the next call; a missing description means it cannot be trusted, so it is rebuilt.
     tlcourse.ensure_resnet50_frozen()
     assert "el modelo que guardó el notebook 04" in capsys.readouterr().out
+    # A model built in quick mode is not used as notebook 04's model in full mode (here TL_DATA=real: stops).
+    assert json.loads(path.with_suffix(".json").read_text())["mode"] == "quick"
+    monkeypatch.setenv("TL_QUICK", "0")
+    monkeypatch.setenv("TL_DATA", "real")
+    with pytest.raises(tlcourse.DataError) as error:
+        tlcourse.ensure_resnet50_frozen()
+    assert "modo rápido" in str(error.value)
+    monkeypatch.setenv("TL_QUICK", "1")
     path.with_suffix(".json").unlink()
     monkeypatch.setenv("TL_DATA", "real")
     with pytest.raises(tlcourse.DataError) as error:
