@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .fmt import decimal, millions, percent, thousands
+from .fmt import decimal, percent, thousands
 from .results import SPANISH_COLUMNS
 
 # How each approach of results.csv reads in tables and figures (the CSV keeps the identifiers).
@@ -48,11 +48,6 @@ def _has_n_train(value) -> bool:
 def images(n_train) -> str:
     """``101520`` -> ``'101.520 imágenes'``; an empty value (a row from an older run) -> ``'sin dato'``."""
     return f"{thousands(n_train)} imágenes" if _has_n_train(n_train) else NO_N_TRAIN
-
-
-def parameters(count: float) -> str:
-    """``235`` -> ``'235'``; ``15049775`` -> ``'15,0 millones de'`` (followed by 'parámetros…')."""
-    return thousands(count) if count < 1_000_000 else f"{millions(count)} de"
 
 
 def scientific(value: float, digits: int = 1) -> str:
@@ -138,5 +133,4 @@ def predict_once(model, dataset, *, name: str, images, source: str, weights: str
     return outputs, elapsed
 
 
-__all__ = ["APPROACH_NAMES", "approach_name", "comparison_table", "images", "like_with_like", "parameters",
-           "predict_once", "scientific"]
+__all__ = ["APPROACH_NAMES", "approach_name", "comparison_table", "images", "like_with_like", "predict_once", "scientific"]
