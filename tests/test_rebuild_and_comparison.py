@@ -134,3 +134,26 @@ def test_scientific_and_unknown_approach():
     assert tlcourse.scientific(0.0) == "0"
     assert tlcourse.approach_name("resnet50_finetuned") == "ResNet50 con conv5 ajustada (fine-tuning)"
     assert tlcourse.approach_name("some_new_thing") == "some new thing"
+
+
+def test_predict_once_computes_then_reuses_and_never_reuses_stale_outputs(capsys):
+    """Notebook 05's conv4 outputs: computed batch by batch into one array, equal to predict, then read
+    back from tmp/features/; other images (or other weights) are computed afresh."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="salida")])
+    x = np.random.default_rng(0).random((1000, 4), dtype="float32")
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(len(x)))).batch(256)
+    first, seconds = tlcourse.predict_once(model, dataset, name="t", images=x, source="synthetic", weights="random")
+    # Same float32 computation, batched differently: equal up to rounding.
+    assert np.allclose(first, model.predict(x, verbose=0), atol=1e-6)
+    again, seconds_again = tlcourse.predict_once(model, dataset, name="t", images=x, source="synthetic",
+                                                 weights="random")
+    assert np.array_equal(first, again) and seconds_again == seconds
+    assert "Reutilizo" in capsys.readouterr().out
+    model.layers[-1].kernel.assign(model.layers[-1].kernel * 2)
+    changed, _ = tlcourse.predict_once(model, dataset, name="t", images=x, source="synthetic", weights="random")
+    assert "no vale" in capsys.readouterr().out and not np.allclose(changed, first)
