@@ -91,3 +91,4 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
     if gpu_note:
         print(gpu_note)
     return cfg
+from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific  # noqa: E402  (notebook 05)

@@ -114,10 +114,11 @@ def resnet50_weights_kind(model_path: Path) -> str:
 
 
 def save_resnet50_info(model_path: Path, *, weights: str, data: str) -> Path:
-    """Write ``<model>.json`` with the kind of base weights and the data source (atomically)."""
+    """Write ``<model>.json`` with the kind of base weights, the data source and the mode (atomically)."""
     info = Path(model_path).with_suffix(".json")
+    mode = "quick" if get_config().quick else "full"
     with atomic_path(info) as tmp:
-        tmp.write_text(json.dumps({"weights": weights, "data": data}), encoding="utf-8")
+        tmp.write_text(json.dumps({"weights": weights, "data": data, "mode": mode}), encoding="utf-8")
     return info
 
 
@@ -128,6 +129,11 @@ def _resnet_problem(path: Path) -> str | None:
             resnet50_weights_kind(path)
         except DataError as error:
             return str(error).split(". Qué hacer")[0]
+        # In full mode, a head trained in quick mode (a few thousand images) would make 05's full-mode numbers
+        # start from a weaker model than notebook 04's: rebuild it. Quick mode may use a full-mode model.
+        mode = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("mode")
+        if mode == "quick" and not get_config().quick:
+            return f"{path} se entrenó en modo rápido y estamos en modo completo"
     return problem
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .fmt import percent, thousands
+from .fmt import percent, seconds, thousands
 from .sources import SYNTHETIC_TAG
 
 NAMES = {"loss": "pérdida (entrenamiento)", "val_loss": "pérdida (validación)",
@@ -100,48 +100,70 @@ EMNIST_ANCHORS = [
 ]
 
 
-def plot_comparison(results, title: str, path=None):
-    """One horizontal bar per (notebook, approach): test accuracy, annotated with trainable
-    parameters and training seconds; hatched when the data was synthetic. Saved to ``path``."""
-    from .files import atomic_path
+def _bar_label(row) -> str:
+    """The bar's name (Spanish) and, under it, what it cost: images, trainable parameters, seconds."""
+    from .comparison import approach_name, images
 
+    label = (f"{approach_name(row['approach'])} ({row['notebook']})\n"
+             f"{images(row['n_train'])} · {thousands(row['trainable_params'])} parámetros entrenables · "
+             f"{seconds(row['train_seconds'])}")
+    if row["weights"] == "random":
+        label += "\nbase con pesos aleatorios (sin preentrenar)"
+    return label
+
+
+def comparison_figure(results, title: str):
+    """The figure of :func:`plot_comparison`, returned open (the tests measure where its texts fall).
+
+    Each bar's name and cost go in its y-axis label (which the layout always makes room for), only the
+    accuracy goes at the end of the bar, and the legend goes below the axes, so no text is cut or
+    hidden whatever the numbers.
+    """
     table = results.sort_values(["notebook", "approach"]).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(11, 0.6 * len(table) + 2.2))
+    lines = sum(_bar_label(row).count("\n") + 1 for _, row in table.iterrows())
+    fig, ax = plt.subplots(figsize=(11, 0.28 * lines + 0.35 * len(table) + 2.4))
     colours = {nb: plt.cm.tab10(i) for i, nb in enumerate(sorted(table["notebook"].unique()))}
     for i, row in table.iterrows():
         synthetic = row["data"] == "synthetic"
         ax.barh(i, row["test_accuracy"], color=colours[row["notebook"]], hatch="//" if synthetic else None,
                 edgecolor="white" if synthetic else None)
-        note = (f"{row['test_accuracy']:.1%} · {thousands(row['trainable_params'])} parámetros entrenables · "
-                f"{row['train_seconds']:.0f} s")
-        if row["weights"] == "random":
-            note += " · base sin preentrenar"
-        ax.text(row["test_accuracy"] + 0.01, i, note, va="center", fontsize=8)
-    ax.set_yticks(range(len(table)), [f"{nb} · {ap}" for nb, ap in zip(table["notebook"], table["approach"])])
+        ax.text(row["test_accuracy"] + 0.01, i, percent(row["test_accuracy"]), va="center", fontsize=9)
+    ax.set_yticks(range(len(table)), [_bar_label(row) for _, row in table.iterrows()], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.45)
-    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.set_xlim(0, 1.1)
+    ax.set_xticks(np.linspace(0, 1, 6), [percent(x, 0) for x in np.linspace(0, 1, 6)])
     ax.set_xlabel("exactitud en test")
-    ax.set_ylabel("notebook · enfoque")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[nb], label=f"notebook {nb}") for nb in colours]
     if (table["data"] == "synthetic").any():
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="lightgrey", hatch="//", edgecolor="white",
                                      label="datos sintéticos"))
     ax.axvline(1 / 47, color="grey", linestyle=":", linewidth=1)
     handles.append(plt.Line2D([], [], color="grey", linestyle=":", label="azar (1/47)"))
-    real = len(table) > 0 and (table["data"] == "real").all()
-    if real:
+    if len(table) > 0 and (table["data"] == "real").all():
         for value, label in EMNIST_ANCHORS:
             ax.axvline(value, color="black", linestyle="--", linewidth=0.8, alpha=0.6)
-            handles.append(plt.Line2D([], [], color="black", linestyle="--", alpha=0.6, label=f"{value:.0%}: {label}"))
+            handles.append(plt.Line2D([], [], color="black", linestyle="--", alpha=0.6,
+                                      label=f"{percent(value, 0)}: {label}"))
     else:
-        title += " (hay datos sintéticos: sin referencias publicadas)"
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+        title += "\n(hay datos sintéticos: sin las referencias publicadas, que son de datos reales)"
+    height = fig.get_figheight()
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / (height - 1.6)),
+              ncol=3 if len(handles) <= 6 else 2, fontsize=8, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_comparison(results, title: str, path=None):
+    """One horizontal bar per (notebook, approach): test accuracy, labelled in Spanish with the
+    training images, trainable parameters and training time; hatched when the data was synthetic.
+    Saved to ``path`` (if given) and shown."""
+    from .files import atomic_path
+
+    fig = comparison_figure(results, title)
     if path is not None:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110)
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.show()
     plt.close(fig)
     return path
