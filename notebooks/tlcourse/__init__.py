@@ -4,6 +4,7 @@ The lessons themselves (building, freezing, saving, loading and fitting models) 
 notebooks; this package only keeps out of their way what is not the lesson.
 """
 
+from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
 from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
@@ -42,6 +43,8 @@ __all__ = [
     "letters_from_fonts", "local_resnet50_weights", "neighbour_correlation", "show_activations", "show_filters",
     # notebook 04 and the benchmark
     "batch_clock", "peak_memory_gib", "read_throughput", "record_throughput",
+    # notebook 05
+    "APPROACH_NAMES", "approach_name", "comparison_table", "like_with_like", "predict_once", "scientific",
     # notebook 06, Colab/Kaggle GPUs
     "deterministic_gpu", "ready_to_download",
     # notebook 07
@@ -91,4 +94,3 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
     if gpu_note:
         print(gpu_note)
     return cfg
-from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific  # noqa: E402  (notebook 05)
