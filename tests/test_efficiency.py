@@ -216,7 +216,7 @@ def test_resnet50_cache_of_notebook_04_is_read_only_for_its_own_images(monkeypat
                         source="synthetic", description="prueba", classes="ab")
     keras.utils.set_random_seed(42)
     base = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(32, 32, 3))
-    key = pretrained.fingerprint(x_train[:20], x_test[:10], *base.get_weights(), ef.RESNET50_RECIPE)
+    key = pretrained.resnet50_features_fingerprint(base, x_train[:20], x_test[:10])   # as notebook 04 writes it
     features_train = rng.random((20, 1, 1, 2048), dtype=np.float32)
     features_test = rng.random((10, 1, 1, 2048), dtype=np.float32)
     path = pretrained.features_path("resnet50", source="synthetic", weights="random", n=30)

@@ -315,7 +315,6 @@ def conclusions(table: pd.DataFrame, transfer: str = "mnist_frozen", baseline: s
 
 
 # ------------------------------------------------------------------ notebook 04's ResNet50 cache
-RESNET50_RECIPE = "32×32 RGB, preprocess_input"   # part of notebook 04's fingerprint
 
 
 def resnet50_cached_features(emnist, x_pool, x_test):
@@ -368,7 +367,7 @@ def _load_resnet50_cache(pretrained, path, base, emnist, n_train, n_test, x_pool
     x_train_04, x_test_04 = x_train_all[:n_train], x_test_all[:n_test]
     if not (np.array_equal(x_train_04[:len(x_pool)], x_pool) and np.array_equal(x_test_04[:len(x_test)], x_test)):
         return None
-    key = pretrained.fingerprint(x_train_04, x_test_04, *base.get_weights(), RESNET50_RECIPE)
+    key = pretrained.resnet50_features_fingerprint(base, x_train_04, x_test_04)   # as notebook 04 computes it
     cached = pretrained.load_features(path, fingerprint=key, shapes={"features_train": (n_train, 1, 1, 2048),
                                                                      "features_test": (n_test, 1, 1, 2048)})
     if cached is None:
