@@ -160,6 +160,36 @@ def test_round_trip(capsys):
     assert "Reutilizo" in capsys.readouterr().out
 
 
+def test_first_rows_only_reads_the_prefix():
+    """``rows`` returns the first rows bit for bit, and never holds the whole array in memory."""
+    import tracemalloc
+
+    big = {"features_train": (20_000, 1, 1, 64), "features_test": (10, 1, 1, 64)}   # 4,9 MiB de entrenamiento
+    arrays = {name: np.random.default_rng(1).normal(size=shape).astype("float32") for name, shape in big.items()}
+    path = features_path("resnet50", source="synthetic", weights="random", n=20_010)
+    save_features(path, fingerprint="abc", **arrays)
+    tracemalloc.start()
+    loaded = load_features(path, fingerprint="abc", shapes=big, rows={"features_train": 100})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert loaded["features_train"].shape == (100, 1, 1, 64)
+    assert np.array_equal(loaded["features_train"], arrays["features_train"][:100])
+    assert np.array_equal(loaded["features_test"], arrays["features_test"])          # not in rows: whole
+    assert peak < arrays["features_train"].nbytes / 4, f"leyó demasiado: pico de {peak} bytes"
+    loaded["features_train"][0] = 0                                                  # a normal, writable array
+
+
+def test_first_rows_of_a_wrong_or_short_cache_are_rejected(capsys):
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    save_features(path, fingerprint="abc", **some_features())
+    assert load_features(path, fingerprint="abc", shapes={**SHAPES, "features_train": (7, 1, 1, 4)},
+                         rows={"features_train": 3}) is None                          # other shape saved
+    assert load_features(path, fingerprint="abc", shapes={**SHAPES, "features_train": (6, 1, 1, 4)},
+                         rows={"features_train": 9}) is None                          # more rows than saved
+    assert load_features(path, fingerprint="xyz", shapes=SHAPES, rows={"features_train": 3}) is None
+    assert capsys.readouterr().out.count("no vale") == 3
+
+
 def test_missing_cache_is_none(capsys):
     path = features_path("resnet50", source="synthetic", weights="random", n=8)
     assert load_features(path, fingerprint="abc", shapes=SHAPES) is None

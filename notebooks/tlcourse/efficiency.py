@@ -353,9 +353,8 @@ def resnet50_cached_features(emnist, x_pool, x_test):
             keras.backend.clear_session()
             if loaded is None:
                 continue
-            features_train, features_test = loaded
-            return (features_train[:len(x_pool)].reshape(len(x_pool), -1),
-                    features_test[:len(x_test)].reshape(len(x_test), -1), kind)
+            features_train, features_test = loaded          # only the rows of our images were read
+            return features_train.reshape(len(x_pool), -1), features_test.reshape(len(x_test), -1), kind
     print(f"No hay características de ResNet50 del notebook 04 para estas imágenes en {tmp_path('features')}: "
           "ejecuta el notebook 04 (en el mismo modo) para añadir ResNet50 a la comparación.")
     return None
@@ -369,7 +368,8 @@ def _load_resnet50_cache(pretrained, path, base, emnist, n_train, n_test, x_pool
         return None
     key = pretrained.resnet50_features_fingerprint(base, x_train_04, x_test_04)   # as notebook 04 computes it
     cached = pretrained.load_features(path, fingerprint=key, shapes={"features_train": (n_train, 1, 1, 2048),
-                                                                     "features_test": (n_test, 1, 1, 2048)})
+                                                                     "features_test": (n_test, 1, 1, 2048)},
+                                      rows={"features_train": len(x_pool), "features_test": len(x_test)})
     if cached is None:
         return None
     return cached["features_train"], cached["features_test"]

@@ -136,13 +136,36 @@ def save_features(path: Path, *, fingerprint: str, **values) -> Path:
     return path
 
 
-def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple]) -> dict | None:
+def _first_rows(path: Path, name: str, n: int, shape: tuple) -> np.ndarray:
+    """The first ``n`` rows of array ``name`` saved by :func:`save_features`, reading nothing more.
+
+    ``np.savez`` stores each array uncompressed as ``name.npy`` inside the zip, so its header says
+    the shape and its rows follow in order: a prefix costs its own bytes, not the whole array's.
+    """
+    with zipfile.ZipFile(path) as archive, archive.open(f"{name}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        saved_shape, fortran_order, dtype = read_header(f)
+        if saved_shape != tuple(shape) or fortran_order or dtype.hasobject:
+            raise ValueError(f"{name} tiene forma {saved_shape}, se esperaba {tuple(shape)}")
+        rows = np.empty((n, *saved_shape[1:]), dtype)
+        if f.readinto(memoryview(rows).cast("B")) != rows.nbytes:
+            raise EOFError(f"{name} está incompleto")
+    return rows
+
+
+def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple],
+                  rows: dict[str, int] | None = None) -> dict | None:
     """What :func:`save_features` saved, or None (saying why) if missing, damaged or not for these data.
 
     ``shapes`` maps each array that must be there to its expected shape; the fingerprint must
-    match the one saved. Scalars come back as Python floats.
+    match the one saved. Scalars come back as Python floats. ``rows`` (optional) maps some of those
+    arrays to how many of their first rows to return: only those are read from disk, so taking
+    the features of a few thousand images from a cache of 131,600 costs the memory of a few thousand.
     """
     path = Path(path)
+    rows = rows or {}
     if not path.exists():
         print(f"No hay caché de características en {path}: hay que calcularlas.")
         return None
@@ -152,12 +175,15 @@ def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple]) -> 
                 raise ValueError("la huella no coincide: otras imágenes u otros pesos de la base")
             values = {}
             for name in f.files:
-                if name != "fingerprint":
+                if name in rows:
+                    values[name] = _first_rows(path, name, rows[name], shapes[name])
+                elif name != "fingerprint":
                     array = f[name]
                     values[name] = array if array.ndim else float(array)
         for name, shape in shapes.items():
+            expected = (rows[name], *shape[1:]) if name in rows else tuple(shape)
             got = getattr(values.get(name), "shape", None)
-            if got != tuple(shape):
+            if got != expected:
                 raise ValueError(f"{name} tiene forma {got}, se esperaba {tuple(shape)}")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         print(f"La caché {path} no vale ({error}); la recalculo.")
