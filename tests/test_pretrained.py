@@ -179,6 +179,16 @@ def test_first_rows_only_reads_the_prefix():
     loaded["features_train"][0] = 0                                                  # a normal, writable array
 
 
+def test_saved_shapes_reads_headers_only(tmp_path):
+    arrays = some_features()
+    path = features_path("resnet50", source="synthetic", weights="random", n=8)
+    save_features(path, fingerprint="abc", seconds_train=1.5, **arrays)
+    assert pretrained.saved_shapes(path) == {"fingerprint": (), "seconds_train": (), **SHAPES}
+    path.write_bytes(b"\x00" * 100)
+    with pytest.raises(Exception):
+        pretrained.saved_shapes(path)
+
+
 def test_first_rows_of_a_wrong_or_short_cache_are_rejected(capsys):
     path = features_path("resnet50", source="synthetic", weights="random", n=8)
     save_features(path, fingerprint="abc", **some_features())
@@ -352,6 +362,18 @@ def test_batches_shuffled_differ_per_epoch_and_repeat_with_the_seed():
 def test_batches_reject_mismatched_lengths():
     with pytest.raises(ValueError):
         tlcourse.batches(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_batches_of_rows_are_those_of_the_repeated_copy():
+    """``rows`` (repeated, in any order): the batches of ``x[rows]`` without building it (notebook 07)."""
+    x, y = np.arange(10 * 3, dtype="float32").reshape(10, 3), np.arange(10)
+    rows = np.array([7, 2, 2, 9, 0, 7, 7, 1, 3])
+    dataset = tlcourse.batches(x, y, batch_size=4, rows=rows)
+    assert len(dataset) == 3
+    xs, ys, sizes = epoch_of(dataset)
+    assert sizes == [4, 4, 1] and np.array_equal(xs, x[rows]) and np.array_equal(ys, y[rows])
+    with pytest.raises(ValueError, match="shuffle"):
+        tlcourse.batches(x, y, rows=rows, shuffle=True)
 
 
 def test_fit_on_batches_equals_fit_on_arrays_without_shuffle():

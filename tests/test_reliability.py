@@ -1,10 +1,12 @@
-"""Every notebook runs alone on a fresh clone, twice, quietly, and gives the same checked outputs.
+"""Every notebook runs alone on a fresh clone, quietly; run again, it gives the same checked outputs.
 
 Each notebook is executed in its own copy of ``notebooks/`` (with the ``tlcourse`` package) next to
 empty ``data/`` and ``tmp/`` folders, like a fresh clone, in quick mode with ``TL_DATA=synthetic`` so
-that it never touches the network whatever machine runs the tests. Then it is executed a second
-time in the same copy, where caches and earlier results exist. Cells marked ``# NBVAL_SKIP`` (they
-need network) are left out, as nbval does.
+that it never touches the network whatever machine runs the tests. Then the notebooks whose first
+run leaves something that a second run reads (``READ_BACK``: a model, a cache, results) are executed
+a second time in the same copy. 00 and 01 read nothing from ``tmp/``, so a second run would take
+the very same path as the first (their determinism is what nbval's reference outputs pin). Cells
+marked ``# NBVAL_SKIP`` (they need network) are left out, as nbval does.
 
 What must hold:
 - alone and in any order: the notebook rebuilds what it needs from earlier notebooks (and says so);
@@ -28,6 +30,15 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECK = "# NBVAL_CHECK_OUTPUT"
 SKIP = "# NBVAL_SKIP"
+# What the first run leaves in tmp/ for the second to read (notebook number: what).
+READ_BACK = {
+    "02": "tmp/supermodel.h5, rebuilt by the first run",
+    "03": "tmp/supermodel.h5; its rows of tmp/results.csv, to be replaced",
+    "04": "the ResNet50 feature cache in tmp/features/; tmp/results.csv",
+    "05": "04's model, rebuilt by the first run; the conv4 cache; tmp/results.csv",
+    "06": "the catalogue table saved in tmp/",
+    "07": "tmp/mnist_cnn.keras; 04's feature cache, if any",
+}
 
 
 def fresh_clone(root: Path) -> Path:
@@ -72,7 +83,7 @@ def results(root: Path) -> pd.DataFrame | None:
 
 
 @pytest.mark.parametrize("notebook", list(reversed(NOTEBOOKS)), ids=lambda p: p.stem)
-def test_notebook_alone_twice_quiet(notebook, tmp_path, monkeypatch):
+def test_notebook_alone_then_again_quiet(notebook, tmp_path, monkeypatch):
     monkeypatch.setenv("TL_QUICK", "1")
     monkeypatch.setenv("TL_DATA", "synthetic")
     monkeypatch.delenv("TL_DATA_DIR", raising=False)     # the clone's own data/ folder
@@ -82,6 +93,10 @@ def test_notebook_alone_twice_quiet(notebook, tmp_path, monkeypatch):
     first, seconds_first = execute(path)
     assert stderr_outputs(first) == [], "salida por stderr en una ejecución limpia"
     rows_first = results(root)
+    if notebook.name[:2] not in READ_BACK:
+        assert not (root / "tmp" / "results.csv").exists(), f"{notebook.name} escribe resultados: añádelo a READ_BACK"
+        print(f"{notebook.name}: {seconds_first:.0f} s (no lee nada de tmp/: una ejecución basta)")
+        return
 
     second, seconds_second = execute(path)
     assert stderr_outputs(second) == [], "salida por stderr en la segunda ejecución"

@@ -136,6 +136,23 @@ def save_features(path: Path, *, fingerprint: str, **values) -> Path:
     return path
 
 
+def _read_header(f) -> tuple[tuple, bool, np.dtype]:
+    """Shape, Fortran order and dtype from the header of an open ``.npy`` stream (left at its data)."""
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(f)
+
+
+def saved_shapes(path: Path) -> dict[str, tuple]:
+    """The shape of each array saved by :func:`save_features` in ``path``, read from the headers only."""
+    with zipfile.ZipFile(path) as archive:
+        shapes = {}
+        for member in archive.namelist():
+            with archive.open(member) as f:
+                shapes[member.removesuffix(".npy")] = _read_header(f)[0]
+    return shapes
+
+
 def _first_rows(path: Path, name: str, n: int, shape: tuple) -> np.ndarray:
     """The first ``n`` rows of array ``name`` saved by :func:`save_features`, reading nothing more.
 
@@ -143,10 +160,7 @@ def _first_rows(path: Path, name: str, n: int, shape: tuple) -> np.ndarray:
     the shape and its rows follow in order: a prefix costs its own bytes, not the whole array's.
     """
     with zipfile.ZipFile(path) as archive, archive.open(f"{name}.npy") as f:
-        version = np.lib.format.read_magic(f)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        saved_shape, fortran_order, dtype = read_header(f)
+        saved_shape, fortran_order, dtype = _read_header(f)
         if saved_shape != tuple(shape) or fortran_order or dtype.hasobject:
             raise ValueError(f"{name} tiene forma {saved_shape}, se esperaba {tuple(shape)}")
         rows = np.empty((n, *saved_shape[1:]), dtype)
@@ -278,7 +292,7 @@ def extraction_metadata(cache: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 0):
+def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 0, rows=None):
     """A ``keras.utils.PyDataset`` of ``(x, y)`` batches read from the arrays, for ``fit``/``evaluate``.
 
     ``model.fit(x, y)`` first turns the whole of ``x`` into a TensorFlow tensor and a dataset built
@@ -287,11 +301,28 @@ def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 
     when ``shuffle`` is false; otherwise in a new seeded random order every epoch. Note that
     ``fit`` shuffles the *order of the batches* of a PyDataset unless given ``shuffle=False``: with
     ``fit(batches(x, y), shuffle=False)`` the batches are exactly those of ``fit(x, y, shuffle=False)``.
+    ``rows`` (optional) is a list of row indices, repetitions allowed: the batches are then those of
+    ``x[rows]``, ``y[rows]``, in that order, without ever building that copy.
     """
     import keras
 
     if len(x) != len(y):
         raise ValueError(f"x e y tienen longitudes distintas: {len(x)} y {len(y)}")
+    if rows is not None:
+        if shuffle:
+            raise ValueError("rows ya fija el orden: no lo combines con shuffle=True")
+        x_all, y_all, rows = x, y, np.asarray(rows)
+        x = y = rows                     # what is split into batches: the indices, read from x_all/y_all
+
+        class RowBatches(keras.utils.PyDataset):
+            def __len__(self):
+                return -(-len(rows) // batch_size)
+
+            def __getitem__(self, index):
+                part = rows[index * batch_size:(index + 1) * batch_size]
+                return x_all[part], y_all[part]
+
+        return RowBatches()
 
     class ArrayBatches(keras.utils.PyDataset):
         def __init__(self):
