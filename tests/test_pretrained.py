@@ -179,7 +179,7 @@ def test_first_rows_only_reads_the_prefix():
     loaded["features_train"][0] = 0                                                  # a normal, writable array
 
 
-def test_saved_shapes_reads_headers_only(tmp_path):
+def test_saved_shapes_reads_headers_only():
     arrays = some_features()
     path = features_path("resnet50", source="synthetic", weights="random", n=8)
     save_features(path, fingerprint="abc", seconds_train=1.5, **arrays)

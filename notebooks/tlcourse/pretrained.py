@@ -311,16 +311,15 @@ def batches(x, y, *, batch_size: int = 1024, shuffle: bool = False, seed: int = 
     if rows is not None:
         if shuffle:
             raise ValueError("rows ya fija el orden: no lo combines con shuffle=True")
-        x_all, y_all, rows = x, y, np.asarray(rows)
-        x = y = rows                     # what is split into batches: the indices, read from x_all/y_all
+        rows = np.asarray(rows)
 
         class RowBatches(keras.utils.PyDataset):
             def __len__(self):
                 return -(-len(rows) // batch_size)
 
             def __getitem__(self, index):
-                part = rows[index * batch_size:(index + 1) * batch_size]
-                return x_all[part], y_all[part]
+                part = rows[index * batch_size:(index + 1) * batch_size]   # the indices of this batch
+                return x[part], y[part]
 
         return RowBatches()
 
