@@ -1,4 +1,4 @@
-"""Refresh the reference outputs that nbval compares: only cells marked ``# NBVAL_CHECK_OUTPUT``.
+"""Refresh the reference outputs that nbval compares: only cells tagged ``nbval-check-output``.
 
 nbval compares a cell's output only against a reference output stored in the notebook, and a cell
 without one (``execution_count`` None) is never compared. So the committed notebooks keep exactly
@@ -35,12 +35,20 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
-CHECK = "# NBVAL_CHECK_OUTPUT"
-SKIP = "# NBVAL_SKIP"
+CHECK = "nbval-check-output"   # cell tags that nbval reads (it also reads "# NBVAL_…" comments,
+SKIP = "nbval-skip"            # which the series does not use: a student would read them first)
+
+
+def tags(cell) -> list:
+    return cell.get("metadata", {}).get("tags", [])
 
 
 def is_checked(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK)
+    return cell.cell_type == "code" and CHECK in tags(cell)
+
+
+def is_skipped(cell) -> bool:
+    return cell.cell_type == "code" and SKIP in tags(cell)
 
 
 def reference_outputs(outputs) -> list:
@@ -87,7 +95,7 @@ def with_references(committed, executed):
 
 
 def run_series(paths: list[Path], workdir: Path) -> dict[Path, nbformat.NotebookNode]:
-    """Execute the notebooks in order in a fresh copy; NBVAL_SKIP cells run as nbval runs them: not at all."""
+    """Execute the notebooks in order in a fresh copy; nbval-skip cells run as nbval runs them: not at all."""
     shutil.copytree(REPO / "notebooks", workdir / "notebooks",
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.ipynb"))
     (workdir / "tmp").mkdir()
@@ -101,8 +109,8 @@ def run_series(paths: list[Path], workdir: Path) -> dict[Path, nbformat.Notebook
         nbformat.write(nb, copy)
         runnable = nbformat.from_dict(nb)
         for cell in runnable.cells:
-            if cell.cell_type == "code" and cell.source.startswith(SKIP):
-                cell.source = "pass  # NBVAL_SKIP"
+            if is_skipped(cell):
+                cell.source = "pass  # nbval-skip"
         print(f"· {path.name}", flush=True)
         NotebookClient(runnable, timeout=900, kernel_name="python3",
                        resources={"metadata": {"path": str(copy.parent)}}).execute()

@@ -1,4 +1,4 @@
-"""Notebook 07's plumbing (tlcourse.efficiency): the subsets, the schedule, restarts, the CSV, the conclusions.
+"""Notebook 06's plumbing (tlcourse.efficiency): the subsets, the schedule, restarts, the CSV, the conclusions.
 
 conftest.py points ``tlcourse.config.REPO_DIR`` at ``tmp_path/repo``, so files written here go to
 ``tmp_path/repo/tmp/``, never to the repository's own ``tmp/``.

@@ -2,7 +2,7 @@
 
 A student opens a notebook and runs it; stale outputs from someone else's machine would mislead.
 But nbval compares a cell's output only against a reference stored in the notebook (a cell without
-an execution count is never compared), so each cell marked ``# NBVAL_CHECK_OUTPUT`` keeps the
+an execution count is never compared), so each cell tagged ``nbval-check-output`` keeps the
 reference written by ``tests/refresh_references.py``, and no other cell keeps anything.
 """
 
@@ -14,12 +14,12 @@ import pytest
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(p for p in NOTEBOOKS_DIR.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 CASES = [pytest.param(p, id=p.name) for p in NOTEBOOKS]
-CHECK = "# NBVAL_CHECK_OUTPUT"
+CHECK = "nbval-check-output"
 REFRESH = "python tests/refresh_references.py"
 
 
 def checked(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK)
+    return cell.cell_type == "code" and CHECK in cell.get("metadata", {}).get("tags", [])
 
 
 @pytest.mark.parametrize("path", CASES)
@@ -32,7 +32,7 @@ def test_is_valid_nbformat_4(path):
 
 @pytest.mark.parametrize("path", CASES)
 def test_only_checked_cells_keep_outputs(path):
-    """Unmarked code cells have no outputs and no execution_count."""
+    """Untagged code cells have no outputs and no execution_count."""
     notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
     dirty = [i for i, cell in enumerate(notebook.cells)
              if cell.cell_type == "code" and not checked(cell)
@@ -50,3 +50,11 @@ def test_checked_cells_have_a_reference(path):
     images = [i for i, cell in enumerate(notebook.cells) if checked(cell)
               for out in cell.outputs if set(out.get("data", {})) - {"text/plain"}]
     assert not images, f"{path.name}: las referencias guardan solo texto (nbval no compara imágenes): {images}"
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_no_nbval_comments(path):
+    """nbval's markers are cell tags, never a comment: a student would read it as the cell's first line."""
+    notebook = nbformat.read(path, as_version=4)
+    found = [i for i, cell in enumerate(notebook.cells) if "NBVAL_" in cell.source]
+    assert not found, f"{path.name}: usa las etiquetas nbval-check-output / nbval-skip, no comentarios # NBVAL_…: {found}"

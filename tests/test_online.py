@@ -1,4 +1,4 @@
-"""Cells that need the network (notebook 06) check first and never stop Run All (tlcourse.online)."""
+"""Cells that need the network (notebook 07) check first and never stop Run All (tlcourse.online)."""
 
 from __future__ import annotations
 

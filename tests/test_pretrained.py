@@ -305,7 +305,7 @@ def test_features_once_recomputes_for_another_base_or_other_images():
 
 
 def test_features_once_cache_is_readable_with_the_documented_recipe():
-    """Notebooks 05 and 07 read 04's cache with features_path + load_features + resnet50_features_fingerprint."""
+    """Notebooks 05 and 06 read 04's cache with features_path + load_features + resnet50_features_fingerprint."""
     parts, base = fake_parts(), FakeBase()
     features, _ = tlcourse.features_once(fake_extract([]), base, parts, source="synthetic", weights="random")
     (x_train, _), (x_test, _) = parts["train"], parts["test"]
@@ -365,7 +365,7 @@ def test_batches_reject_mismatched_lengths():
 
 
 def test_batches_of_rows_are_those_of_the_repeated_copy():
-    """``rows`` (repeated, in any order): the batches of ``x[rows]`` without building it (notebook 07)."""
+    """``rows`` (repeated, in any order): the batches of ``x[rows]`` without building it (notebook 06)."""
     x, y = np.arange(10 * 3, dtype="float32").reshape(10, 3), np.arange(10)
     rows = np.array([7, 2, 2, 9, 0, 7, 7, 1, 3])
     dataset = tlcourse.batches(x, y, batch_size=4, rows=rows)

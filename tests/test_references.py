@@ -1,6 +1,6 @@
 """nbval really compares the stored references, and refresh_references stores what it should.
 
-The suite's ``# NBVAL_CHECK_OUTPUT`` cells are worth something only if changing what such a cell
+The suite's ``nbval-check-output`` cells are worth something only if changing what such a cell
 prints makes the suite fail. This runs nbval, as CI does, on a temporary copy of notebook 01 cut
 after its first marked cell: unaltered it passes; with that cell's stored reference altered by one
 character it fails, on that cell, with nbval's "Cell outputs differ".
@@ -75,10 +75,14 @@ def test_a_marked_cell_that_fails_is_not_stored():
         refresh.reference_outputs([error])
 
 
+def checked_cell(source):
+    return nbformat.v4.new_code_cell(source, metadata={"tags": [refresh.CHECK]})
+
+
 def test_with_references_numbers_marked_cells_and_clears_the_rest():
     committed = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("print(1)"), nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)"),
-        nbformat.v4.new_markdown_cell("texto"), nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n3")])
+        nbformat.v4.new_code_cell("print(1)"), checked_cell("print(2)"),
+        nbformat.v4.new_markdown_cell("texto"), checked_cell("3")])
     executed = nbformat.from_dict(committed)
     executed.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
     executed.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]

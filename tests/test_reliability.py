@@ -6,11 +6,11 @@ that it never touches the network whatever machine runs the tests. Then the note
 run leaves something that a second run reads (``READ_BACK``: a model, a cache, results) are executed
 a second time in the same copy. 00 and 01 read nothing from ``tmp/``, so a second run would take
 the very same path as the first (their determinism is what nbval's reference outputs pin). Cells
-marked ``# NBVAL_SKIP`` (they need network) are left out, as nbval does.
+tagged ``nbval-skip`` (they need network) are left out, as nbval does.
 
 What must hold:
 - alone and in any order: the notebook rebuilds what it needs from earlier notebooks (and says so);
-- twice: the second run works, the ``# NBVAL_CHECK_OUTPUT`` cells print exactly the same, and
+- twice: the second run works, the ``nbval-check-output`` cells print exactly the same, and
   ``tmp/results.csv`` has its rows replaced, not duplicated, with the same numbers (seeded);
 - quiet: no cell writes to stderr (TensorFlow start-up logs, Keras warnings…).
 """
@@ -18,6 +18,7 @@ What must hold:
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -28,16 +29,16 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHECK = "# NBVAL_CHECK_OUTPUT"
-SKIP = "# NBVAL_SKIP"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from refresh_references import is_checked, is_skipped  # noqa: E402
 # What the first run leaves in tmp/ for the second to read (notebook number: what).
 READ_BACK = {
     "02": "tmp/supermodel.h5, rebuilt by the first run",
     "03": "tmp/supermodel.h5; its rows of tmp/results.csv, to be replaced",
     "04": "the ResNet50 feature cache in tmp/features/; tmp/results.csv",
     "05": "04's model, rebuilt by the first run; the conv4 cache; tmp/results.csv",
-    "06": "the catalogue table saved in tmp/",
-    "07": "tmp/mnist_cnn.keras; 04's feature cache, if any",
+    "06": "tmp/mnist_cnn.keras; 04's feature cache, if any",
+    "07": "the catalogue table saved in tmp/",
 }
 
 
@@ -51,7 +52,7 @@ def fresh_clone(root: Path) -> Path:
 
 def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
     nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and c.source.startswith(SKIP))]
+    nb.cells = [c for c in nb.cells if not is_skipped(c)]
     start = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -69,7 +70,7 @@ def text_of(cell) -> str:
 
 
 def checked_outputs(nb) -> list[str]:
-    return [text_of(c) for c in nb.cells if c.cell_type == "code" and c.source.startswith(CHECK)]
+    return [text_of(c) for c in nb.cells if is_checked(c)]
 
 
 def stderr_outputs(nb) -> list[str]:

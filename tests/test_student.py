@@ -78,8 +78,8 @@ def test_nothing_half_written_on_error(tmp_path, monkeypatch):
 
 def test_command_says_where(tmp_path, capsys):
     out = tmp_path / "ed"
-    assert student.main(["06_modelos_preentrenados.ipynb", "--out", str(out)]) == 0
+    assert student.main(["07_modelos_preentrenados.ipynb", "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert "Edición para alumnos: 1 notebooks" in said and str(out) in said
-    assert (out / "06_modelos_preentrenados.ipynb").exists()
+    assert (out / "07_modelos_preentrenados.ipynb").exists()
     assert student.main(["no_existe.ipynb", "--out", str(out)]) == 1

@@ -45,9 +45,9 @@ __all__ = [
     "batch_clock", "peak_memory_gib", "read_throughput", "record_throughput",
     # notebook 05
     "APPROACH_NAMES", "approach_name", "comparison_table", "like_with_like", "predict_once", "scientific",
-    # notebook 06, Colab/Kaggle GPUs
+    # notebook 07, Colab/Kaggle GPUs
     "deterministic_gpu", "ready_to_download",
-    # notebook 07
+    # notebook 06
     "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
     "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
     "training_steps",

@@ -26,7 +26,7 @@ APPROACH_NAMES = {
     "mlp_retarget_frozen": "MLP de MNIST congelada, salida nueva",
     "mlp_retarget_unfrozen": "MLP de MNIST, después ajustada entera",
     "mlp_scratch": "MLP desde cero",
-    "resnet50_frozen_seed_way": "ResNet50 congelada, a la manera del curso",
+    "resnet50_frozen_direct": "ResNet50 congelada, forma directa",
     "resnet50_frozen_cached_features": "ResNet50 congelada, características precalculadas",
     "resnet50_finetuned": "ResNet50 con conv5 ajustada (fine-tuning)",
     "cnn_scratch": "CNN pequeña desde cero",

@@ -1,4 +1,4 @@
-"""Notebook 07's plumbing: how many labelled images transfer learning saves, measured.
+"""Notebook 06's plumbing: how many labelled images transfer learning saves, measured.
 
 The lesson (building, freezing, fitting and fine-tuning the models) is in the notebook. This
 module keeps out of its way the bookkeeping of the experiment: drawing k labelled images per
@@ -103,7 +103,7 @@ def restart(model, weights) -> None:
 
 
 # -------------------------------------------------------------------------- the saved base
-def reusable_model(path, *, input_shape: tuple, n_outputs: int, notebook: str = "07") -> bool:
+def reusable_model(path, *, input_shape: tuple, n_outputs: int, notebook: str = "06") -> bool:
     """True if ``path`` is a Keras model with that input and number of outputs, to be loaded and reused.
 
     Otherwise it must be built and trained again: False, after saying why. A damaged file with

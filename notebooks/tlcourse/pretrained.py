@@ -13,7 +13,7 @@ and timed, or the saved features. Next to each cache it writes ``<cache>.json`` 
 images the extraction took and how many seconds (for a benchmark's images/s). ``batches`` feeds
 those features to ``fit`` one batch at a time, without the whole-array copies ``fit(x, y)`` makes.
 
-Other notebooks (05, 07) can read 04's cache of ResNet50 features with::
+Other notebooks (05, 06) can read 04's cache of ResNet50 features with::
 
     path = features_path("resnet50", source=emnist.source, weights=weights_kind, n=len(x_train) + len(x_test))
     cached = load_features(path, fingerprint=resnet50_features_fingerprint(base_model, x_train, x_test),

@@ -3,7 +3,7 @@
 Run from ``notebooks/``::
 
     python -m tlcourse.student                     # every notebook -> tmp/alumnos/
-    python -m tlcourse.student 06_modelos_preentrenados.ipynb --out /some/folder
+    python -m tlcourse.student 07_modelos_preentrenados.ipynb --out /some/folder
 
 Every cell tagged ``solucion`` (cell metadata ``tags``) is left out; every other cell keeps its
 source and metadata; code cells lose their outputs and execution counts (an instructor may have
