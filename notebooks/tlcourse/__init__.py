@@ -7,9 +7,9 @@ notebooks; this package only keeps out of their way what is not the lesson.
 from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
 from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
-from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
-                         resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
-                         save_csv, spanish_table, summary, training_steps)
+from .efficiency import (SPANISH_APPROACHES, Task, conclusions, features, max_k, paired, plot_efficiency,
+                         predict_classes, resnet50_cached_features, reusable_model, sample_per_class, save_csv,
+                         schedule, spanish_table, summary, train_steps, training_steps)
 from .files import DataError, atomic_path, download, file_lock, md5sum
 from .fmt import decimal, millions, percent, seconds, thousands
 from .idx import read_idx
@@ -48,9 +48,9 @@ __all__ = [
     # notebook 07, Colab/Kaggle GPUs
     "deterministic_gpu", "ready_to_download",
     # notebook 06
-    "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
-    "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
-    "training_steps",
+    "SPANISH_APPROACHES", "Task", "conclusions", "features", "max_k", "paired", "plot_efficiency", "predict_classes",
+    "resnet50_cached_features", "reusable_model", "sample_per_class", "save_csv", "schedule", "spanish_table",
+    "summary", "train_steps", "training_steps",
 ]
 
 
