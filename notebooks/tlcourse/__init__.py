@@ -10,6 +10,7 @@ from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
                          resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
                          save_csv, spanish_table, summary, training_steps)
+from .figures import EpochLog, model_summary, show_figure
 from .files import DataError, atomic_path, download, file_lock, md5sum
 from .fmt import decimal, millions, percent, seconds, thousands
 from .idx import read_idx
@@ -37,6 +38,8 @@ __all__ = [
     "features_once", "features_path", "fingerprint", "load_features", "load_history", "read_results",
     "record_result", "resnet50_features_fingerprint", "resnet50_weights", "resnet50_weights_kind",
     "save_features", "save_history", "save_resnet50_info",
+    # figures with alternative text; Keras output in Spanish
+    "EpochLog", "model_summary", "show_figure",
     # plots
     "plot_class_balance", "plot_comparison", "plot_continued", "plot_history", "show_samples",
     # notebook 00
