@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import REPO_DIR, get_config, tmp_path
+from .config import get_config, shown_path, tmp_path
+from .figures import show_figure
 from .files import DataError, atomic_path
 from .fmt import decimal, percent, thousands
 
@@ -85,6 +86,11 @@ class Task:
         return len(self.classes)
 
     @property
+    def title(self) -> str:
+        """The task in Spanish, with « (datos sintéticos)» when so."""
+        return f"{TASKS[self.name]}{self.tag}"
+
+    @property
     def source(self) -> str:
         return getattr(self.data, "source", "real")
 
@@ -94,7 +100,7 @@ class Task:
 
     def describe(self) -> str:
         """One line: what the pool and the test set hold."""
-        line = (f"{TASKS[self.name]}{self.tag}: {self.n_classes} clases · reserva de "
+        line = (f"{self.title}: {self.n_classes} clases · reserva de "
                 f"{thousands(len(self.x_pool))} imágenes etiquetadas (la clase más escasa tiene "
                 f"{max_k(self.y_pool, self.n_classes)}) · test: {thousands(len(self.x_test))}")
         if self._letters is not None:
@@ -225,50 +231,52 @@ _TWINS: dict = {}
 STEPS_PER_EXECUTION = 25   # 25 steps per call into TensorFlow: small networks spend more on the call than on the step
 
 
-def _architecture_key(model, learning_rate: float) -> str:
-    """What makes two models train identically: their layers (config and trainable), input and rate."""
+def _architecture_key(model) -> str:
+    """What makes two models train alike: their layers (configuration and ``trainable``) and their input."""
     layers = []
     for layer in model.layers:
         config = {k: v for k, v in layer.get_config().items() if k != "name"}
         layers.append([type(layer).__name__, config, bool(layer.trainable)])
-    return json.dumps([layers, list(model.input_shape), float(learning_rate)], sort_keys=True, default=str)
+    return json.dumps([layers, list(model.input_shape)], sort_keys=True, default=str)
 
 
-def _twin(model, learning_rate: float):
-    """A compiled copy of ``model``'s architecture, made once per architecture and rate, then reused."""
+def _twin(model):
+    """A compiled copy of ``model``'s architecture, made once per architecture, then reused."""
     import keras
 
-    key = _architecture_key(model, learning_rate)
+    key = _architecture_key(model)
     twin = _TWINS.get(key)
     if twin is None:
         twin = keras.models.clone_model(model)
         for mine, theirs in zip(twin.layers, model.layers):
             mine.trainable = theirs.trainable
-        twin.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+        twin.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                      steps_per_execution=STEPS_PER_EXECUTION)
         _TWINS[key] = twin
     return twin
 
 
-def train_steps(model, x, y, rows, *, steps: int, learning_rate: float, seed: int, batch_size: int = 64):
-    """Train ``model`` for ``steps`` minibatches of the images ``rows`` of ``(x, y)``; return ``model``.
+def train_steps(model, x, y, *, steps: int, learning_rate: float, seed: int, batch_size: int = 64):
+    """Train ``model`` for ``steps`` minibatches of the images ``x`` with labels ``y``; return ``model``.
 
     The same as ``model.compile(optimizer=Adam(learning_rate), loss="sparse_categorical_crossentropy")``
-    followed by ``model.fit`` on ``x[rows]``, ``y[rows]`` repeated and reshuffled (seeded) for as many
-    passes as ``steps`` needs, in minibatches of ``min(batch_size, len(rows))``. What ``model.trainable``
-    and its layers' ``trainable`` say is respected. Underneath, a compiled copy of the architecture
-    is kept and restarted with ``model``'s weights, so the graph TensorFlow traces for it is reused.
+    followed by ``model.fit`` on ``x``, ``y`` repeated and reshuffled (seeded) for as many passes as
+    ``steps`` needs, in minibatches of ``min(batch_size, len(x))``. What the layers' ``trainable``
+    says is respected. Underneath, a compiled copy of the architecture is kept and restarted with
+    ``model``'s weights and a fresh Adam, so the graph TensorFlow traces for it is reused.
     """
     import tensorflow as tf
 
-    rows = np.asarray(rows)
-    batch = min(batch_size, len(rows))
-    twin = _twin(model, learning_rate)
+    if len(x) != len(y) or len(x) < 1:
+        raise ValueError(f"x e y deben tener la misma longitud, al menos 1 (tienen {len(x)} y {len(y)})")
+    batch = min(batch_size, len(x))
+    twin = _twin(model)
     restart(twin, model.get_weights())
-    order = repeat_rows(np.arange(len(rows)), steps=steps, batch_size=batch, seed=seed)
-    x_rows, y_rows = tf.constant(np.asarray(x[rows], "float32")), tf.constant(np.asarray(y[rows], "int64"))
+    twin.optimizer.learning_rate.assign(learning_rate)
+    order = repeat_rows(np.arange(len(x)), steps=steps, batch_size=batch, seed=seed)
+    x_all, y_all = tf.constant(np.asarray(x, "float32")), tf.constant(np.asarray(y, "int64"))
     dataset = (tf.data.Dataset.from_tensor_slices(order).batch(batch)
-               .map(lambda i: (tf.gather(x_rows, i), tf.gather(y_rows, i))))
+               .map(lambda i: (tf.gather(x_all, i), tf.gather(y_all, i))))
     twin.fit(dataset, epochs=1, shuffle=False, verbose=0)
     model.set_weights(twin.get_weights())
     return model
@@ -286,7 +294,7 @@ def predict_classes(model, x, batch_size: int = 1024) -> np.ndarray:
 
 
 _FEATURES: OrderedDict = OrderedDict()
-_FEATURES_KEPT = 4
+_FEATURES_KEPT = 8
 
 
 def features(base, x, batch_size: int = 1024) -> np.ndarray:
@@ -311,15 +319,6 @@ def features(base, x, batch_size: int = 1024) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------- the saved base
-def relative(path) -> str:
-    """``path`` relative to the repository when it is inside it (outputs never show absolute paths)."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path(REPO_DIR).resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def reusable_model(path, *, input_shape: tuple, n_outputs: int, notebook: str = "06") -> bool:
     """True if ``path`` is a Keras model with that input and number of outputs, to be loaded and reused.
 
@@ -331,11 +330,10 @@ def reusable_model(path, *, input_shape: tuple, n_outputs: int, notebook: str = 
     path = Path(path)
     problem = model_file_problem(path, input_shape, n_outputs)
     if problem is None:
-        print(f"Se reutiliza {relative(path)}, guardado en una ejecución anterior (bórralo para entrenarlo otra vez).")
+        print(f"Se reutiliza {shown_path(path)}, guardado en una ejecución anterior (bórralo para entrenarlo otra vez).")
         return True
     if path.exists() and get_config().data_mode == "real":
         raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook {notebook}.")
-    problem = problem.replace(str(path), relative(path))
     print(f"{problem[0].upper()}{problem[1:]}: la entrenamos ahora y la guardamos.")
     return False
 
@@ -466,6 +464,8 @@ def alt_text(table: pd.DataFrame) -> str:
     k = 5 if 5 in ks else ks[0]
     seeds = int(table.groupby(["k", "approach"]).size().min())
     task = TASKS.get(table["task"].iloc[0], "") if "task" in table.columns else ""
+    if task and "data" in table.columns and (table["data"] == "synthetic").any():
+        task += " (datos sintéticos)"
     stats = summary(table).set_index(["k", "approach"])["mean"]
     approaches = [a for a in APPROACHES if (k, a) in stats.index]
     numbers = ", ".join(f"{SPANISH_APPROACHES[a]} {percent(stats[k, a])}" for a in approaches)
@@ -485,7 +485,7 @@ def plot_efficiency(table: pd.DataFrame, title: str, *, data=None, path=None, al
     One panel, or two (all classes, letters only) when the table measured the letters. Lines differ
     in style and marker as well as colour, and are shifted a little sideways so that they do not hide
     each other. Saved to ``path`` if given; shown with its alternative text (built from the table
-    unless ``alt`` is given). Returns the figure.
+    unless ``alt`` is given). With ``show=False`` the figure is returned instead of shown.
     """
     import matplotlib.pyplot as plt
 
@@ -494,7 +494,7 @@ def plot_efficiency(table: pd.DataFrame, title: str, *, data=None, path=None, al
     if has_letters(table):
         metrics.append(("test_accuracy_letters", f"solo las letras (etiquetas ≥ {LETTERS_FROM})"))
     n_classes = _n_classes(table)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics) + 1.2, 4.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics) + 1.6, 5.2), squeeze=False, sharey=True)
     seeds = int(table.groupby(["k", "approach"]).size().min())
     ks = sorted(table["k"].unique())
     for ax, (metric, subtitle) in zip(axes[0], metrics):
@@ -514,27 +514,18 @@ def plot_efficiency(table: pd.DataFrame, title: str, *, data=None, path=None, al
         if len(metrics) > 1:
             ax.set_title(subtitle, fontsize=10)
     axes[0][0].set_ylabel("exactitud en test")
-    axes[0][-1].legend(loc="lower right", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     tag = getattr(data, "tag", "")
     fig.suptitle(f"{title}{tag}\nmedia de {seeds} semillas; barras: ± 1 desviación típica")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=100)
-    if show:
-        _show(fig, alt or alt_text(table))
-    return fig
-
-
-def _show(fig, alt: str) -> None:
-    try:
-        from .plots import show_figure
-    except ImportError:       # before the shared show_figure existed
-        import matplotlib.pyplot as plt
-        plt.show()
-        plt.close(fig)
-        return
-    show_figure(fig, alt=alt)
+    if not show:
+        return fig
+    show_figure(fig, alt or alt_text(table))
+    return None
 
 
 # ----------------------------------------------------------------------------- conclusions
@@ -605,20 +596,22 @@ def reading_lines(table: pd.DataFrame, transfer: str = "mnist_frozen", baseline:
     return lines
 
 
-def conclusions(table: pd.DataFrame, metric: str = "test_accuracy", budget: dict | None = None) -> list[str]:
+def conclusions(table: pd.DataFrame, metric: str = "test_accuracy", budget: dict | None = None,
+                brief: bool = False) -> list[str]:
     """Everything the notebook concludes from one task's table, as lines to print.
 
-    The two questions (transfer against from scratch; learned base against random base), the random
-    base against from scratch for the record, where transfer stops paying, and, with ``budget``
-    (``epochs``, ``batch_size``, ``max_steps``), what the cap on steps did.
+    The two questions (transfer against from scratch; learned base against random base), then,
+    unless ``brief``, the random base against from scratch for the record and where transfer stops
+    paying; with ``budget`` (``epochs``, ``batch_size``, ``max_steps``), what the cap on steps did.
     """
     table = _one_task(table)
     approaches = set(table["approach"])
+    pairs = [("mnist_frozen", "scratch"), ("mnist_frozen", "random_frozen")]
     lines = []
-    for a, b in [("mnist_frozen", "scratch"), ("mnist_frozen", "random_frozen"), ("random_frozen", "scratch")]:
+    for a, b in pairs + ([] if brief else [("random_frozen", "scratch")]):
         if {a, b} <= approaches:
             lines += question_lines(table, a, b, metric)
-    if {"mnist_frozen", "scratch"} <= approaches:
+    if not brief and {"mnist_frozen", "scratch"} <= approaches:
         lines += reading_lines(table, "mnist_frozen", "scratch", metric)
     if budget is not None:
         lines.append(cap_note(_n_classes(table), sorted(table["k"].unique()), **budget))
@@ -655,7 +648,7 @@ def resnet50_cached_features(emnist, x_pool, x_test):
             shapes = pretrained.saved_shapes(path)   # from the headers: the arrays stay on disk
             n_train, n_test = shapes["features_train"][0], shapes["features_test"][0]
         except Exception as error:   # a damaged cache is never used
-            print(f"La caché {relative(path)} no vale ({error}).")
+            print(f"La caché {shown_path(path)} no vale ({error}).")
             continue
         if n_train < len(x_pool) or n_test < len(x_test):
             continue
