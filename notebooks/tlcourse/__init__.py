@@ -4,6 +4,7 @@ The lessons themselves (building, freezing, saving, loading and fitting models) 
 notebooks; this package only keeps out of their way what is not the lesson.
 """
 
+from .applications import catalogue, catalogue_by_family, show_catalogue
 from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
 from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
@@ -49,7 +50,7 @@ __all__ = [
     # notebook 05
     "APPROACH_NAMES", "approach_name", "comparison_table", "like_with_like", "predict_once", "scientific",
     # notebook 07, Colab/Kaggle GPUs
-    "deterministic_gpu", "ready_to_download",
+    "catalogue", "catalogue_by_family", "deterministic_gpu", "ready_to_download", "show_catalogue",
     # notebook 06
     "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
     "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
