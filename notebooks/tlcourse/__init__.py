@@ -85,6 +85,9 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
         import keras
         import tensorflow as tf
     logging.getLogger("absl").setLevel(logging.ERROR)
+    # In Jupyter TensorFlow sets its own logger to INFO ("Assets written to: <absolute path>" on every
+    # SavedModel export); WARNING is its default everywhere else, so warnings still show.
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
     import matplotlib.pyplot as plt
 
     gpu_note = deterministic_gpu(tf)   # Colab/Kaggle GPUs: the notebooks' equality checks hold there too

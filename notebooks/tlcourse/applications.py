@@ -181,7 +181,8 @@ def plot_catalogue(table: pd.DataFrame, highlight: str = "ResNet50", note: str =
         for k, (model, value) in enumerate(zip(group["modelo"], millions_)):
             label = variant(model)
             if label:
-                ax.annotate(label, (value, row), xytext=(0, 7 if k % 2 == 0 else -12),
+                lift = 10 if model == highlight else 7                 # clear of the highlight's star
+                ax.annotate(label, (value, row), xytext=(0, lift if k % 2 == 0 else -12),
                             textcoords="offset points", ha="center", fontsize=7)
     if highlight in set(table["modelo"]):
         spot = table.set_index("modelo").loc[highlight]

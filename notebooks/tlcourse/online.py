@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import REPO_DIR
+from . import config
 
 # pip names of import names that differ (what a student types to install them).
 PIP_NAMES = {"tensorflow_hub": "tensorflow-hub", "tf_keras": "tf-keras==2.21.*", "keras_hub": "keras-hub",
@@ -57,7 +57,7 @@ def shown_path(path: Path) -> str:
     repository inside it, never the absolute path of this machine."""
     path = Path(path)
     try:
-        return path.relative_to(REPO_DIR).as_posix()
+        return path.relative_to(config.REPO_DIR).as_posix()
     except ValueError:
         pass
     try:
@@ -83,13 +83,14 @@ def ready_to_download(what: str, url: str, *, packages=(), keras_cache: str | No
         return True
     if missing:
         install = "pip install " + " ".join(PIP_NAMES.get(name, name) for name in missing)
-        reason = f"Faltan paquetes que no instala requirements.txt ({', '.join(missing)})"
+        reason = (f"Faltan paquetes que no instala requirements.txt ({', '.join(missing)}): "
+                  f"esta celda descargaría {what} desde {host}")
         how = f"instala con «{install}», reinicia el kernel y repítela con red"
     else:
-        reason = f"No hay conexión con {host}"
+        reason = f"No hay conexión con {host}: esta celda descargaría {what}"
         how = "conéctate a Internet y repítela"
         if keras_cache:
             how += f", o copia el fichero a {shown_path(keras_home() / keras_cache)} desde otro ordenador"
-    print(f"{reason}: esta celda descargaría {what} desde {host}.\n"
+    print(f"{reason}.\n"
           f"Se salta y el notebook sigue. Para ejecutarla, {how}.")
     return False
