@@ -6,7 +6,8 @@ notebooks; this package only keeps out of their way what is not the lesson.
 
 from .applications import catalogue, catalogue_by_family, show_catalogue
 from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
-from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
+from .config import (REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, shown_path,
+                     tmp_path)
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
                          resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
@@ -31,7 +32,7 @@ __all__ = [
     # configuration, data and files
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES", "atomic_path",
     "data_path", "download", "file_lock", "get_config", "load_emnist", "load_mnist", "md5sum",
-    "native_stderr_silenced", "read_idx", "setup", "tmp_path",
+    "native_stderr_silenced", "read_idx", "setup", "shown_path", "tmp_path",
     # Spanish numbers
     "decimal", "millions", "percent", "seconds", "thousands",
     # models, features and results
