@@ -22,13 +22,6 @@ def test_offline_says_what_and_how(tmp_path, monkeypatch, capsys):
     assert len(said.strip().splitlines()) == 2
 
 
-def test_shown_path_is_relative(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert online.shown_path(tmp_path / ".keras" / "models" / "w.h5") == "~/.keras/models/w.h5"
-    from tlcourse import config
-    assert online.shown_path(config.REPO_DIR / "tmp" / "x.csv") == "tmp/x.csv"
-
-
 def test_missing_packages_say_how_to_install(capsys):
     assert online.ready_to_download("un modelo", "https://huggingface.co",
                                     packages=["numpy", "paquete_que_no_existe", "keras_hub_no"]) is False

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import config
+from .config import shown_path
 
 # pip names of import names that differ (what a student types to install them).
 PIP_NAMES = {"tensorflow_hub": "tensorflow-hub", "tf_keras": "tf-keras==2.21.*", "keras_hub": "keras-hub",
@@ -50,20 +50,6 @@ def server_answers(url: str, timeout: float = 5.0) -> bool:
         return True            # the server answered (403, 405…): the network works
     except (urllib.error.URLError, OSError, ValueError):
         return False
-
-
-def shown_path(path: Path) -> str:
-    """``path`` as a reader should see it: ``~/.keras/models/…`` under the home folder, relative to the
-    repository inside it, never the absolute path of this machine."""
-    path = Path(path)
-    try:
-        return path.relative_to(config.REPO_DIR).as_posix()
-    except ValueError:
-        pass
-    try:
-        return "~/" + path.relative_to(Path(os.path.expanduser("~"))).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def ready_to_download(what: str, url: str, *, packages=(), keras_cache: str | None = None,

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import datasets
-from .config import get_config
+from .config import get_config, shown_path
 from .files import DataError, atomic_path, download, md5sum
-from .online import shown_path
 from .pretrained import RESNET50_NOTOP, RESNET50_NOTOP_MD5, RESNET50_NOTOP_URL
 
 MNIST_MIRRORS = [
