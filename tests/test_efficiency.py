@@ -72,7 +72,7 @@ def test_the_same_epochs_at_every_k_until_the_cap():
 def test_cap_note_says_which_k_it_cut():
     assert "no recortó ninguno" in ef.cap_note(5, [1, 5, 20, 100], **BUDGET)   # 78 steps at most
     note = ef.cap_note(47, [1, 5, 20], **BUDGET)
-    assert "k = 20 (6,8 épocas)" in note and "k = 5" not in note and "en lugar de 10" in note
+    assert "dejó k = 20 en 6,8 épocas, en lugar de 10" in note and "k = 5" not in note
 
 
 # ------------------------------------------------------------------------------ restart
@@ -268,9 +268,9 @@ def test_paired_differences_seed_by_seed():
 def test_conclusions_when_transfer_pays():
     lines = ef.conclusions(_table(TRANSFER_PAYS), budget=BUDGET)
     text = "\n".join(lines)
-    assert lines[0].startswith("¿Compensa transferir?")
+    assert lines[0] == "¿Compensa transferir? Base MNIST congelada − desde cero, semilla a semilla:"
     assert "k = 1: +20,0 puntos (de +20,0 a +20,0) → sí, gana la base aprendida" in text
-    assert "k = 20: ±0,0 puntos" in text and "no se distingue con 3 semillas" in text
+    assert "k = 20: 0,0 puntos" in text and "no se distingue con 3 semillas" in text
     assert "¿Lo aprendido o la arquitectura?" in text and "lo aprendido: gana a la base aleatoria" in text
     assert "supera a «desde cero» con k = 1, 5; a partir de k = 20 ya no." in text
     # scratch reaches 50 % (transfer at k = 5) between k = 5 (40 %) and 20 (70 %): 5·4^(1/3) ≈ 7.9, a rough reading
@@ -299,7 +299,7 @@ def test_conclusions_when_transfer_does_not_pay():
     assert "la arquitectura: la base aleatoria gana" in text           # random − learned = +2 points, every seed
     assert "no supera a «desde cero» en ningún k medido (1 a 20)" in text
     assert "Lectura aproximada" not in text
-    assert "recortó k = 20" in lines[-1]
+    assert "dejó k = 20 en" in lines[-1]
     letters = ef.conclusions(table, "test_accuracy_letters", brief=True)
     assert len(letters) == 2 * (1 + 3) and "Y la base aleatoria" not in "\n".join(letters)
 

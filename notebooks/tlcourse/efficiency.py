@@ -86,9 +86,14 @@ class Task:
         return len(self.classes)
 
     @property
+    def label(self) -> str:
+        """The task in Spanish: ``dígitos 5–9 de MNIST``, ``EMNIST balanced``."""
+        return TASKS[self.name]
+
+    @property
     def title(self) -> str:
-        """The task in Spanish, with « (datos sintéticos)» when so."""
-        return f"{TASKS[self.name]}{self.tag}"
+        """The label, with « (datos sintéticos)» when so."""
+        return f"{self.label}{self.tag}"
 
     @property
     def source(self) -> str:
@@ -183,8 +188,8 @@ def cap_note(n_classes: int, ks, *, epochs: float, batch_size: int, max_steps: i
     if not cut:
         return (f"Todos los k entrenaron {decimal(epochs, 0)} épocas: el tope de {thousands(max_steps)} pasos "
                 "no recortó ninguno.")
-    which = ", ".join(f"k = {k} ({decimal(done, 1)} épocas)" for k, done in cut)
-    return (f"El tope de {thousands(max_steps)} pasos recortó {which} en lugar de {decimal(epochs, 0)}. Ahí todos "
+    which = " y ".join(f"k = {k} en {decimal(done, 1)} épocas" for k, done in cut)
+    return (f"El tope de {thousands(max_steps)} pasos dejó {which}, en lugar de {decimal(epochs, 0)}. Ahí todos "
             "entrenan menos; desde cero, que tiene que aprender toda la red, suele ser el más perjudicado: su "
             "exactitud en esos k es una estimación por lo bajo.")
 
@@ -410,9 +415,10 @@ def paired(table: pd.DataFrame, a: str, b: str, metric: str = "test_accuracy") -
 
 
 def _points(value: float) -> str:
-    """A difference of accuracies in percentage points with its sign: ``+4,4`` or ``−2,0``."""
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    return f"{sign}{decimal(abs(100 * value), 1)}"
+    """A difference of accuracies in percentage points with its sign: ``+4,4``, ``−2,0`` or ``0,0``."""
+    rounded = round(100 * value, 1)
+    sign = "+" if rounded > 0 else "−" if rounded < 0 else ""
+    return f"{sign}{decimal(abs(rounded), 1)}"
 
 
 def _cell(mean: float, std: float) -> str:
@@ -548,9 +554,14 @@ QUESTIONS = {   # (a, b): the question, and what each verdict answers
                                   "no, gana desde cero"),
     ("mnist_frozen", "random_frozen"): ("¿Lo aprendido o la arquitectura?", "lo aprendido: gana a la base aleatoria",
                                         "la arquitectura: la base aleatoria gana"),
-    ("random_frozen", "scratch"): ("Y la base aleatoria frente a desde cero", "gana la base aleatoria",
+    ("random_frozen", "scratch"): ("¿Y la base aleatoria frente a desde cero?", "gana la base aleatoria",
                                    "gana desde cero"),
 }
+
+
+def _name(approach: str) -> str:
+    """The approach's name inside a sentence (the control's role is said by the question)."""
+    return "base aleatoria" if approach == "random_frozen" else SPANISH_APPROACHES[approach]
 
 
 def question_lines(table: pd.DataFrame, a: str, b: str, metric: str = "test_accuracy") -> list[str]:
@@ -558,7 +569,8 @@ def question_lines(table: pd.DataFrame, a: str, b: str, metric: str = "test_accu
     diff = paired(table, a, b, metric)
     question, yes, no = QUESTIONS.get((a, b), (f"{SPANISH_APPROACHES[a]} frente a {SPANISH_APPROACHES[b]}",
                                                f"gana {SPANISH_APPROACHES[a]}", f"gana {SPANISH_APPROACHES[b]}"))
-    lines = [f"{question} ({SPANISH_APPROACHES[a]} − {SPANISH_APPROACHES[b]}, semilla a semilla)"]
+    first = _name(a)
+    lines = [f"{question} {first[0].upper()}{first[1:]} − {_name(b)}, semilla a semilla:"]
     for k, row in diff.iterrows():
         answer = {"a": yes, "b": no}.get(row["verdict"], f"no se distingue con {int(row['n'])} semillas")
         spread = (f" (de {_points(row['low'])} a {_points(row['high'])})" if row["n"] > 1 else "")
