@@ -521,6 +521,9 @@ def plot_efficiency(table: pd.DataFrame, title: str, *, data=None, path=None, al
             ax.set_title(subtitle, fontsize=10)
     axes[0][0].set_ylabel("exactitud en test")
     handles, labels = axes[0][0].get_legend_handles_labels()
+    chance = [i for i, text in enumerate(labels) if text.startswith("al azar")]
+    order = [i for i in range(len(labels)) if i not in chance] + chance       # the approaches first
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     tag = getattr(data, "tag", "")
     fig.suptitle(f"{title}{tag}\nmedia de {seeds} semillas; barras: ± 1 desviación típica")
