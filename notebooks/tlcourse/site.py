@@ -138,9 +138,12 @@ def source_hashes(files) -> dict[str, str]:
     return hashes
 
 
-def sources_unchanged(recorded: dict[str, str]) -> bool:
-    """Whether the ``tlcourse`` modules a cached run imported are still as they were."""
-    return bool(recorded) and source_hashes(PACKAGE_DIR / name for name in recorded) == recorded
+def sources_unchanged(recorded: dict[str, str] | None) -> bool:
+    """Whether the ``tlcourse`` modules a cached run imported are still as they were.
+
+    ``None`` (the run could not say which modules it imported) is never reused.
+    """
+    return recorded is not None and source_hashes(PACKAGE_DIR / name for name in recorded) == recorded
 
 
 def _version(*names: str) -> str:
@@ -183,10 +186,10 @@ def cache_key(notebook, mode: dict) -> str:
     return digest.hexdigest()[:20]
 
 
-def execute(notebook, log) -> dict[str, str]:
+def execute(notebook, log) -> dict[str, str] | None:
     """Execute ``notebook`` in place in a fresh kernel (working directory ``notebooks/``).
 
-    Returns the hashes of the ``tlcourse`` modules the kernel imported.
+    Returns the hashes of the ``tlcourse`` modules the kernel imported (``None`` if it did not say).
     """
     from nbclient import NotebookClient
 
@@ -203,7 +206,7 @@ def execute(notebook, log) -> dict[str, str]:
     try:
         return source_hashes(json.loads(printed.strip().splitlines()[-1]))
     except (ValueError, IndexError):
-        return {}
+        return None
 
 
 def _say(text: str) -> None:
@@ -226,7 +229,7 @@ def executed_series(paths: list[Path], solutions: bool = False, again: bool = Fa
             cached = cache / f"{path.stem}.{key}.ipynb"
             if cached.exists() and not again:
                 previous = nbformat.read(cached, as_version=4)
-                if sources_unchanged(previous.metadata.get("tlcourse_site", {}).get("sources", {})):
+                if sources_unchanged(previous.metadata.get("tlcourse_site", {}).get("sources")):
                     pages.append(Page(path, previous, True, 0.0))
                     say(f"  {path.stem}: sin cambios, se reutiliza la ejecución anterior")
                     continue
@@ -261,7 +264,7 @@ def for_the_web(notebook):
     page = copy.deepcopy(notebook)
     page.cells = [cell for cell in page.cells if not bootstrap.is_bootstrap(cell)]
     for cell in page.cells:
-        if cell.cell_type == "markdown" and BADGE_LINE.search(cell.source):
+        if cell.cell_type == "markdown" and any(BADGE_LINE.match(line) for line in cell.source.split("\n")):
             lines = [line for line in cell.source.split("\n") if not BADGE_LINE.match(line)]
             cell.source = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
         if cell.cell_type == "code" and cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
@@ -274,26 +277,16 @@ def for_the_web(notebook):
 @dataclass
 class Cover:
     title: str
-    promise: str
     minutes: str | None
 
 
 def cover(notebook) -> Cover:
-    """Title, first sentence of the promise and the «En clase» minutes of a notebook's first cell."""
+    """The title and the «En clase» minutes of a notebook's first cell."""
     first = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
-    lines = first.source.split("\n") if first else []
-    title = next((line.lstrip("#").strip() for line in lines if line.startswith("# ")), "")
-    paragraph = []
-    for line in lines[1:]:
-        if BADGE_LINE.match(line) or (not paragraph and not line.strip()):
-            continue
-        if not line.strip() or line.startswith(("**", "#", "-")):
-            break
-        paragraph.append(line.strip())
-    text = " ".join(paragraph)
-    sentence = re.match(r"(.+?[.!?])(?:\s|$)", text)
-    minutes = re.search(r"\*\*En clase\*\*:\s*(\d+)\s*minutos", first.source if first else "")
-    return Cover(title, sentence[1] if sentence else text, minutes[1] if minutes else None)
+    source = first.source if first else ""
+    title = next((line.lstrip("#").strip() for line in source.split("\n") if line.startswith("# ")), "")
+    minutes = re.search(r"\*\*En clase\*\*:\s*(\d+)\s*minutos", source)
+    return Cover(title, minutes[1] if minutes else None)
 
 
 def _synthetic_notebooks(pages: list[Page]) -> list[str]:
@@ -320,8 +313,8 @@ def home_page(pages: list[Page], solutions: bool, repo: str | None) -> str:
     path_lines = []
     for page in pages:
         info = cover(page.notebook)
-        minutes = f" · {info.minutes} minutos" if info.minutes else ""
-        path_lines.append(f"- [{info.title or page.path.stem}]({page.path.name}){minutes}. {info.promise}")
+        minutes = f" · {info.minutes} minutos en clase" if info.minutes else ""
+        path_lines.append(f"- [{info.title or page.path.stem}]({page.path.name}){minutes}")
     synthetic = _synthetic_notebooks(pages)
     if synthetic:
         data_note = (f"En esta ejecución no todos los datos eran reales: los notebooks {', '.join(synthetic)} "
@@ -421,7 +414,7 @@ def write_sources(pages: list[Page], source: Path, solutions: bool, repo: str | 
     source.mkdir(parents=True)
     (source / "index.md").write_text(home_page(pages, solutions, repo), encoding="utf-8")
     for page in pages:
-        notebook = for_the_web(page.notebook)
+        notebook = for_the_web(page.notebook if solutions else without_solutions(page.notebook))
         note = nbformat.v4.new_markdown_cell(_page_note(solutions))
         at = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
         notebook.cells.insert(at, note)
