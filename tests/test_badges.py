@@ -40,7 +40,7 @@ def test_cli_writes_badges_and_the_bootstrap_default(copies):
     result = run_cli("--repo", REPO, "--ref", "curso-2026", "--notebooks", str(copies[0].parent))
     assert result.returncode == 0, result.stderr
     assert f"{len(copies)} de {len(copies)} notebooks" in result.stdout
-    assert "Web del curso: https://profe.github.io/curso-tl/ " in result.stdout
+    assert "Web del curso: https://profe.github.io/curso-tl/ " in result.stdout, "no README next to the copies"
     for path in copies:
         nb, markdown, code = first_cells(path)
         lines = markdown.source.split("\n")
@@ -106,3 +106,25 @@ def test_help_is_in_spanish():
                     "rama o etiqueta (por defecto: main)", "carpeta de los notebooks"):
         assert spanish in text, spanish
     assert "the public copy" not in text and "branch or tag" not in text and "folder of the" not in text
+
+
+def test_readme_line_gets_the_pages_address(copies, tmp_path, capsys):
+    fork = tmp_path / "fork"
+    (fork / "notebooks").mkdir(parents=True)
+    for path in copies[:2]:
+        shutil.copy(path, fork / "notebooks")
+    readme = fork / "README.md"
+    readme.write_text("# Curso\n\n**Leer el curso en la web:** la web de tu copia (ver más abajo).\n\nMás texto.\n",
+                      encoding="utf-8")
+    try:
+        assert badges.main(["--repo", REPO, "--notebooks", str(fork / "notebooks")]) == 0
+        assert readme.read_text(encoding="utf-8") == (
+            "# Curso\n\n**Leer el curso en la web:** <https://profe.github.io/curso-tl/> (cada notebook ejecutado, "
+            "con sus salidas y figuras; se publica desde main con GitHub Pages).\n\nMás texto.\n")
+        assert "Web del curso (escrita también en README.md): https://profe.github.io/curso-tl/" in capsys.readouterr().out
+        assert not badges.write_readme(readme, REPO), "a second run changes nothing"
+        assert badges.write_readme(readme, "https://github.com/otra/copia")
+        assert "<https://otra.github.io/copia/>" in readme.read_text(encoding="utf-8")
+    finally:
+        readme.unlink()
+    assert not badges.write_readme(readme, REPO), "no README, nothing to do"

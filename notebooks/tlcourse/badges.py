@@ -7,8 +7,9 @@ writes "Abrir en Colab" and "Abrir en Kaggle" badges and a "Leer en la web" link
 page on the fork's GitHub Pages site, built by ``.github/workflows/pages.yml`` with
 ``tlcourse.site``) into each notebook's first Markdown cell (right under its title; run again, it
 replaces them), and makes that repository and branch the default of the Colab/Kaggle step
-(:mod:`tlcourse.bootstrap`), which clones the course when a notebook is opened alone. It prints the
-site's address. No badge points anywhere until an instructor runs this: the course's public address
+(:mod:`tlcourse.bootstrap`), which clones the course when a notebook is opened alone. It writes the
+site's address into the README's «Leer el curso en la web» line (when the README next to the
+notebooks' folder has one) and prints it. No badge points anywhere until an instructor runs this: the course's public address
 is not known in advance.
 
 URL patterns (the ones Colab and Kaggle document, used by e.g. ageron/handson-ml3):
@@ -30,6 +31,7 @@ from .config import NOTEBOOKS_DIR
 COLAB_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 KAGGLE_IMAGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
 BADGE_LINE = re.compile(r"^\[!\[Abrir en Colab\]")
+README_LINE = re.compile(r"^\*\*Leer el curso en la web:?\*\*:?.*$", re.MULTILINE)
 GITHUB = re.compile(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?")
 
 
@@ -89,6 +91,24 @@ def write_badges(paths, repo: str, ref: str = bootstrap.DEFAULT_REF) -> list[Pat
     return sorted(changed)
 
 
+def readme_line(url: str) -> str:
+    return (f"**Leer el curso en la web:** <{url}> (cada notebook ejecutado, con sus salidas y figuras; "
+            "se publica desde main con GitHub Pages).")
+
+
+def write_readme(readme: Path, repo: str) -> bool:
+    """Put the fork's Pages address in ``readme``'s «Leer el curso en la web» line; True if it changed."""
+    if not readme.exists():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    owner, name = github_repo(repo)
+    new = README_LINE.sub(lambda _: readme_line(pages_url(owner, name)), text, count=1)
+    if new == text:
+        return False
+    readme.write_text(new, encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tlcourse.badges",
@@ -110,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     owner, name = github_repo(args.repo)
+    readme = args.notebooks.resolve().parent / "README.md"
+    readme_note = " (escrita también en README.md)" if write_readme(readme, args.repo) else ""
     print(f"{len(changed)} de {len(paths)} notebooks actualizados: insignias de Colab y Kaggle hacia "
           f"{args.repo} ({args.ref}) y esa dirección como la del paso de Colab/Kaggle.\n"
-          f"Web del curso: {pages_url(owner, name)} (la publica .github/workflows/pages.yml desde main; actívala "
-          "una vez en GitHub: Settings → Pages → Source: GitHub Actions).")
+          f"Web del curso{readme_note}: {pages_url(owner, name)} (la publica .github/workflows/pages.yml desde main; "
+          "actívala una vez en GitHub: Settings → Pages → Source: GitHub Actions).")
     return 0
 
 
