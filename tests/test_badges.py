@@ -103,7 +103,8 @@ def test_help_is_in_spanish():
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     for spanish in ("Apunta los notebooks a una copia pública del curso", "la copia pública del curso",
-                    "rama o etiqueta (por defecto: main)", "carpeta de los notebooks"):
+                    "rama o etiqueta (por defecto: main)", "carpeta de los notebooks", "muestra esta ayuda y termina",
+                    "--repo URL", "--ref RAMA"):
         assert spanish in text, spanish
     assert "the public copy" not in text and "branch or tag" not in text and "folder of the" not in text
 

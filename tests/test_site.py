@@ -45,7 +45,8 @@ def _notebook(title: str = "# 01 · Demo", minutes: int = 12):
     lesson = nbformat.v4.new_code_cell("print(x + 1)")
     lesson.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     nb.cells = [nbformat.v4.new_markdown_cell(cover), colab, setup, lesson,
-                nbformat.v4.new_markdown_cell("## Ejercicios\n\n1. (básico) Resta.\n\nLas soluciones están al final del notebook."),
+                nbformat.v4.new_markdown_cell("## Ejercicios\n\n1. (básico) Resta.\n\n"
+                                              "Las soluciones están al final del notebook."),
                 nbformat.v4.new_markdown_cell("## Soluciones\n\nRESPUESTA_SECRETA", metadata={"tags": ["solucion"]})]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb

@@ -32,8 +32,8 @@ ACTIONLINT_PACKAGE = ACTIONLINT_DIR / "node_modules" / "@tktco" / "node-actionli
 
 # Inputs declared by each action's action.yml at the major version the workflows use.
 ACTION_INPUTS = {
-    "actions/checkout@v7": {"allow-unsafe-pr-checkout", "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user",
-                            "persist-credentials", "path", "clean", "filter", "sparse-checkout",
+    "actions/checkout@v7": {"allow-unsafe-pr-checkout", "repository", "ref", "token", "ssh-key", "ssh-known-hosts",
+                            "ssh-strict", "ssh-user", "persist-credentials", "path", "clean", "filter", "sparse-checkout",
                             "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs",
                             "submodules", "set-safe-directory", "github-server-url"},
     "actions/setup-python@v7": {"python-version", "python-version-file", "cache", "architecture", "check-latest",

@@ -114,11 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tlcourse.badges",
         description="Apunta los notebooks a una copia pública del curso (un fork en GitHub): escribe bajo el título "
                     "de cada notebook las insignias «Abrir en Colab» y «Abrir en Kaggle» y el enlace a su página en la "
-                    "web del curso (GitHub Pages), y hace de esa dirección la del paso de Colab/Kaggle.")
-    parser.add_argument("--repo", required=True,
+                    "web del curso (GitHub Pages), y hace de esa dirección la del paso de Colab/Kaggle.",
+        add_help=False)
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser.add_argument("--repo", required=True, metavar="URL",
                         help="https://github.com/USUARIO/REPOSITORIO, la copia pública del curso")
-    parser.add_argument("--ref", default=bootstrap.DEFAULT_REF, help="rama o etiqueta (por defecto: %(default)s)")
-    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR,
+    parser.add_argument("--ref", default=bootstrap.DEFAULT_REF, metavar="RAMA",
+                        help="rama o etiqueta (por defecto: %(default)s)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, metavar="CARPETA",
                         help="carpeta de los notebooks (por defecto: la de este curso)")
     args = parser.parse_args(argv)
     paths = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))

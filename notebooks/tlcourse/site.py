@@ -521,12 +521,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tlcourse.site",
         description="Genera la web del curso en tmp/site/: la serie ejecutada (modo completo; TL_QUICK=1 para el "
-                    "rápido), con una página de inicio, la guía del profesor y navegación, sin nada de la red.")
+                    "rápido), con una página de inicio, la guía del profesor y navegación, sin nada de la red.",
+        add_help=False)
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("--con-soluciones", dest="solutions", action="store_true",
                         help="incluye las soluciones de los ejercicios (por defecto no se muestran)")
     parser.add_argument("--reejecutar", dest="again", action="store_true",
                         help="ejecuta todos los notebooks aunque no hayan cambiado")
-    parser.add_argument("--repo", default=default_repo(),
+    parser.add_argument("--repo", default=default_repo(), metavar="URL",
                         help="dirección del repositorio para enlazarlo desde la portada (en GitHub Actions, "
                              "la del propio repositorio)")
     args = parser.parse_args(argv)

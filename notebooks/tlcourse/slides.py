@@ -77,7 +77,9 @@ def export(paths: list[Path], out_dir: Path, solutions: bool = False) -> list[Pa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlcourse.slides",
-                                     description="Exporta los notebooks de la serie a diapositivas reveal.js.")
+                                     description="Exporta los notebooks de la serie a diapositivas reveal.js.",
+                                     add_help=False)
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("notebooks", nargs="*", type=Path, help="por defecto, todos (notebooks/NN_*.ipynb)")
     parser.add_argument("--con-soluciones", dest="solutions", action="store_true",
                         help="incluye las soluciones de los ejercicios (celdas «solucion»); por defecto se quitan")

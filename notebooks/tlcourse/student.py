@@ -122,9 +122,12 @@ def _shown(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlcourse.student",
-                                     description="Edición para alumnos: los notebooks sin soluciones ni salidas.")
+                                     description="Edición para alumnos: los notebooks sin soluciones ni salidas.",
+                                     add_help=False)
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (por defecto, toda la serie)")
-    parser.add_argument("--out", type=Path, default=None, help="carpeta de destino (por defecto tmp/alumnos/)")
+    parser.add_argument("--out", type=Path, default=None, metavar="CARPETA",
+                        help="carpeta de destino (por defecto tmp/alumnos/)")
     args = parser.parse_args(argv)
     paths = [p if p.is_absolute() or p.exists() else NOTEBOOKS_DIR / p for p in args.notebooks] or notebooks()
     missing = [str(p) for p in paths if not p.exists()]
