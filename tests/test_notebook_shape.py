@@ -57,6 +57,7 @@ def test_first_code_cell_is_the_colab_step(path):
         "(python -c 'import tlcourse.bootstrap as b, glob; b.sync(glob.glob(\"0*.ipynb\"))' desde notebooks/)")
     assert sum(bootstrap.is_bootstrap(c) for c in nb_cells) == 1
     assert slide_type(code[0]) == "skip"
+    assert bootstrap.is_collapsed(code[0]), f"{path.name}: el paso de Colab/Kaggle va plegado (source_hidden)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -118,3 +119,93 @@ def test_solutions_are_tagged_and_last(path):
     assert tagged[0] > exercises[0]
     untagged_solutions = [i for i, c in enumerate(nb_cells[:tagged[0]]) if re.search(r"(?m)^#+ Soluci", c.source)]
     assert not untagged_solutions, f"{path.name}: soluciones fuera de las celdas «solucion»: {untagged_solutions}"
+
+
+# ----------------------------------------------------------------------------- a notebook is a class
+MAX_WORDS = 1_500          # student-visible prose per notebook
+MAX_SERIES_WORDS = 10_000
+MAX_CODE_CELLS = 22        # solutions apart
+MAX_SLIDE_LINES = 40       # source lines on one slide or sub-slide (text → code → output)
+MAX_TWO_HOUR_PATH = 120
+COVER = re.compile(r"\*\*En clase\*\*: (?:unos )?(\d+) minutos")
+MAP_ROW = re.compile(r"^\|\s*`(\d\d)_[^`]*`\s*\|[^|]*\|\s*(\d+)\s*\|", re.M)
+TWO_HOURS = re.compile(r"\*\*Una clase de 2 horas\.?\*\*(.*?)(?:\n\n|$)", re.S)
+PATH_STEP = re.compile(r"\b(\d\d) \((\d+) min\)")
+
+
+def is_solution(cell) -> bool:
+    return "solucion" in cell.metadata.get("tags", [])
+
+
+def student_visible(cell) -> bool:
+    """Shown to a student in class: not a solution, not a speaker note, not skipped in the slides."""
+    return not is_solution(cell) and slide_type(cell) not in ("notes", "skip")
+
+
+def prose_words(nb_cells) -> int:
+    return sum(len(re.findall(r"\w+", re.sub(r"```.*?```", "", c.source, flags=re.S)))
+               for c in nb_cells if c.cell_type == "markdown" and student_visible(c))
+
+
+def code_cells(nb_cells) -> int:
+    return sum(1 for c in nb_cells if c.cell_type == "code" and not is_solution(c))
+
+
+def slides(nb_cells) -> list[tuple[int, int]]:
+    """(first cell, source lines) of each slide or sub-slide, as a deck without solutions shows it."""
+    found = []
+    for i, c in enumerate(nb_cells):
+        if not student_visible(c):
+            continue
+        if slide_type(c) in ("slide", "subslide") or not found:
+            found.append([i, 0])
+        found[-1][1] += lines(c)
+    return [tuple(s) for s in found]
+
+
+def cover_minutes(path) -> int:
+    match = COVER.search(cells(path)[0].source)
+    assert match, f"{path.name}: la portada (primera celda) dice «**En clase**: N minutos · **Ejecución**: …»"
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_fits_a_class(path):
+    nb_cells = cells(path)
+    words, code = prose_words(nb_cells), code_cells(nb_cells)
+    assert words <= MAX_WORDS, f"{path.name}: {words} palabras de texto para el alumno (una clase: {MAX_WORDS})"
+    assert code <= MAX_CODE_CELLS, f"{path.name}: {code} celdas de código (una clase: {MAX_CODE_CELLS})"
+
+
+def test_the_series_fits_its_hours():
+    total = sum(prose_words(cells(p)) for p in NOTEBOOKS)
+    assert total <= MAX_SERIES_WORDS, f"la serie tiene {total} palabras de texto (máximo {MAX_SERIES_WORDS})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_slide_runs_over(path):
+    long = [(i, n) for i, n in slides(cells(path)) if n > MAX_SLIDE_LINES]
+    assert not long, f"{path.name}: diapositivas de más de {MAX_SLIDE_LINES} líneas (primera celda, líneas): {long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_cover_says_class_time_and_requirements(path):
+    cover = cells(path)[0].source
+    assert cover_minutes(path) > 0
+    assert "**Ejecución**:" in cover and "**Requisitos**:" in cover, f"{path.name}: portada sin Ejecución/Requisitos"
+
+
+def test_the_series_map_agrees_with_each_cover():
+    intro = next(p for p in NOTEBOOKS if p.name.startswith("00_"))
+    text = "\n".join(c.source for c in cells(intro) if c.cell_type == "markdown")
+    listed = {number: int(minutes) for number, minutes in MAP_ROW.findall(text)}
+    covers = {p.name[:2]: cover_minutes(p) for p in NOTEBOOKS}
+    assert listed == covers, f"el mapa del 00 ({listed}) no coincide con las portadas ({covers})"
+    path = TWO_HOURS.search(text)
+    assert path, "el 00 propone «**Una clase de 2 horas.**» con los notebooks y sus minutos: «00 (20 min) → …»"
+    steps = PATH_STEP.findall(path.group(1))
+    assert steps, f"el recorrido de 2 horas no dice sus minutos como «03 (25 min)»: {path.group(1)[:200]}"
+    wrong = [(nb, int(m), covers.get(nb)) for nb, m in steps if covers.get(nb) != int(m)]
+    assert not wrong, f"minutos del recorrido de 2 horas distintos de las portadas (notebook, dice, portada): {wrong}"
+    total = sum(int(m) for _, m in steps) + sum(int(m) for m in re.findall(r"\+ (\d+) min", path.group(1)))
+    assert total <= MAX_TWO_HOUR_PATH, f"el recorrido de 2 horas suma {total} minutos"

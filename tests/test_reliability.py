@@ -12,7 +12,9 @@ What must hold:
 - alone and in any order: the notebook rebuilds what it needs from earlier notebooks (and says so);
 - twice: the second run works, the ``nbval-check-output`` cells print exactly the same, and
   ``tmp/results.csv`` has its rows replaced, not duplicated, with the same numbers (seeded);
-- quiet: no cell writes to stderr (TensorFlow start-up logs, Keras warnings…).
+- quiet: no cell writes to stderr (TensorFlow start-up logs, Keras warnings…);
+- clean for a student: no warnings, absolute paths, progress bars, English numbers, Keras's own
+  English output outside 01, or figures without alternative text (``tests/output_checks.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import output_checks  # noqa: E402
 from refresh_references import is_checked, is_skipped  # noqa: E402
 # What the first run leaves in tmp/ for the second to read (notebook number: what).
 READ_BACK = {
@@ -93,6 +96,8 @@ def test_notebook_alone_then_again_quiet(notebook, tmp_path, monkeypatch):
 
     first, seconds_first = execute(path)
     assert stderr_outputs(first) == [], "salida por stderr en una ejecución limpia"
+    shown = output_checks.problems(first, notebook.name)
+    assert not shown, "lo que un alumno no debería ver en las salidas:\n" + "\n".join(shown)
     rows_first = results(root)
     if notebook.name[:2] not in READ_BACK:
         assert not (root / "tmp" / "results.csv").exists(), f"{notebook.name} escribe resultados: añádelo a READ_BACK"

@@ -5,11 +5,13 @@ notebooks; this package only keeps out of their way what is not the lesson.
 """
 
 from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
-from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
+from .config import (REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, shown_path,
+                     tmp_path)
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
                          resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
                          save_csv, spanish_table, summary, training_steps)
+from .figures import EpochLog, model_summary, show_figure
 from .files import DataError, atomic_path, download, file_lock, md5sum
 from .fmt import decimal, millions, percent, seconds, thousands
 from .idx import read_idx
@@ -29,7 +31,7 @@ __all__ = [
     # configuration, data and files
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES", "atomic_path",
     "data_path", "download", "file_lock", "get_config", "load_emnist", "load_mnist", "md5sum",
-    "native_stderr_silenced", "read_idx", "setup", "tmp_path",
+    "native_stderr_silenced", "read_idx", "setup", "shown_path", "tmp_path",
     # Spanish numbers
     "decimal", "millions", "percent", "seconds", "thousands",
     # models, features and results
@@ -37,6 +39,8 @@ __all__ = [
     "features_once", "features_path", "fingerprint", "load_features", "load_history", "read_results",
     "record_result", "resnet50_features_fingerprint", "resnet50_weights", "resnet50_weights_kind",
     "save_features", "save_history", "save_resnet50_info",
+    # figures with alternative text; Keras output in Spanish
+    "EpochLog", "model_summary", "show_figure",
     # plots
     "plot_class_balance", "plot_comparison", "plot_continued", "plot_history", "show_samples",
     # notebook 00

@@ -59,11 +59,16 @@ def is_bootstrap(cell) -> bool:
     return cell.get("cell_type") == "code" and "".join(cell.get("source", "")).startswith(MARKER)
 
 
+def is_collapsed(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+
+
 def sync(paths, url: str = DEFAULT_URL, ref: str = DEFAULT_REF) -> list[Path]:
     """Make the bootstrap cell of every notebook in ``paths`` read ``cell_source(url, ref)``.
 
-    The cell is inserted right before the first code cell if a notebook lacks it. Returns the
-    notebooks that changed; the others are not rewritten.
+    The cell is inserted right before the first code cell if a notebook lacks it, and it is
+    collapsed (``"jupyter": {"source_hidden": true}``: JupyterLab shows only that it is there).
+    Returns the notebooks that changed; the others are not rewritten.
     """
     import nbformat
 
@@ -73,14 +78,15 @@ def sync(paths, url: str = DEFAULT_URL, ref: str = DEFAULT_REF) -> list[Path]:
         nb = nbformat.read(path, as_version=4)
         cells = [c for c in nb.cells if is_bootstrap(c)]
         if cells:
-            if cells[0].source == source:
+            if cells[0].source == source and is_collapsed(cells[0]):
                 continue
             cells[0].source = source
+            cells[0].metadata.setdefault("jupyter", {})["source_hidden"] = True
         else:
             first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
             cell = nbformat.v4.new_code_cell(source)
             cell.id = "colab-kaggle"
-            cell.metadata = {"slideshow": {"slide_type": "skip"}}
+            cell.metadata = {"slideshow": {"slide_type": "skip"}, "jupyter": {"source_hidden": True}}
             nb.cells.insert(first_code, cell)
         nbformat.write(nb, path)
         changed.append(path)

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .fmt import percent, seconds, thousands
+from .figures import show_figure
+from .fmt import decimal, percent, seconds, thousands
 from .sources import SYNTHETIC_TAG
 
 NAMES = {"loss": "pérdida (entrenamiento)", "val_loss": "pérdida (validación)",
@@ -27,13 +28,44 @@ def _frame(history) -> pd.DataFrame:
     return frame
 
 
-def _draw(frame: pd.DataFrame, title: str, boundary: float | None = None, boundary_label: str = ""):
-    """Loss on the left, accuracy on the right (fixed [0, 1] axis so plots compare)."""
+
+
+def history_alt(frame: pd.DataFrame, title: str, boundary: float | None = None, boundary_label: str = "") -> str:
+    """The alternative text of a training history: what is drawn and where each curve ends."""
+    n = len(frame)
+    text = f"{title}. Dos gráficas a lo largo de {n} épocas: la pérdida a la izquierda y la exactitud a la derecha."
+    ends = []
+    for column in frame:
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        name = NAMES.get(column, column)
+        if "acc" in column:
+            ends.append(f"{name} de {percent(values.iloc[0])} a {percent(values.iloc[-1])}")
+        else:
+            ends.append(f"{name} de {decimal(values.iloc[0], 3)} a {decimal(values.iloc[-1], 3)}")
+    if ends:
+        text += " Primera y última época: " + "; ".join(ends) + "."
+    if boundary is not None:
+        text += f" Una línea vertical discontinua tras la época {int(boundary)} marca: {boundary_label}."
+    return text
+
+
+def _draw(frame: pd.DataFrame, title: str, boundary: float | None = None, boundary_label: str = "",
+          alt: str | None = None):
+    """Loss on the left, accuracy on the right (fixed [0, 1] axis so plots compare).
+
+    Training curves are solid with round markers, validation curves dashed with square ones, so
+    they are told apart without colour.
+    """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
     losses = [c for c in frame if "loss" in c]
     accs = [c for c in frame if "acc" in c]
     for ax, cols, ylabel in ((ax_loss, losses, "pérdida (entropía cruzada)"), (ax_acc, accs, "exactitud")):
-        frame[cols].rename(columns=NAMES).plot(ax=ax, marker="." if len(frame) <= 30 else None)
+        for col in cols:
+            validation = col.startswith("val_")
+            ax.plot(frame.index, frame[col], label=NAMES.get(col, col), linestyle="--" if validation else "-",
+                    marker=("s" if validation else "o") if len(frame) <= 30 else None, markersize=4)
         ax.set_xlabel("época")
         ax.set_ylabel(ylabel)
         if boundary is not None:
@@ -43,24 +75,25 @@ def _draw(frame: pd.DataFrame, title: str, boundary: float | None = None, bounda
     ax_acc.set_ylim(0, 1)
     fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    show_figure(fig, alt or history_alt(frame, title, boundary, boundary_label))
 
 
-def plot_history(history, title: str, data=None):
-    """Plot a Keras ``History`` (or its ``.history`` dict): loss and accuracy per epoch."""
-    return _draw(_frame(history), _title(title, data))
+def plot_history(history, title: str, data=None, alt: str | None = None):
+    """Plot a Keras ``History`` (or its ``.history`` dict): loss and accuracy per epoch, with alt text."""
+    return _draw(_frame(history), _title(title, data), alt=alt)
 
 
-def plot_continued(first, second, title: str, data=None, boundary_label: str = "se reanuda el entrenamiento"):
+def plot_continued(first, second, title: str, data=None, boundary_label: str = "se reanuda el entrenamiento",
+                   alt: str | None = None):
     """Two training phases as one curve: the second continues where the first stopped."""
     a, b = _frame(first), _frame(second)
     b.index = b.index + len(a)
     frame = pd.concat([a, b])
-    return _draw(frame, _title(title, data), boundary=len(a) + 0.5, boundary_label=boundary_label)
+    return _draw(frame, _title(title, data), boundary=len(a) + 0.5, boundary_label=boundary_label, alt=alt)
 
 
-def show_samples(x, y, classes: str, title: str, data=None, n: int = 24, cols: int = 12, seed: int = 0):
+def show_samples(x, y, classes: str, title: str, data=None, n: int = 24, cols: int = 12, seed: int = 0,
+                 alt: str | None = None):
     """A grid of ``n`` random images, each titled with its character (not its integer label)."""
     pick = np.random.default_rng(seed).choice(len(x), size=min(n, len(x)), replace=False)
     rows = int(np.ceil(len(pick) / cols))
@@ -72,11 +105,12 @@ def show_samples(x, y, classes: str, title: str, data=None, n: int = 24, cols: i
         ax.set_title(f"'{classes[int(y[i])]}'", fontsize=10)
     fig.suptitle(_title(title, data))
     fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    shown = ", ".join(f"«{classes[int(y[i])]}»" for i in pick)
+    show_figure(fig, alt or f"{_title(title, data)}. Cuadrícula de {len(pick)} imágenes elegidas al azar, trazo "
+                            f"oscuro sobre fondo claro, cada una con su carácter encima: {shown}.")
 
 
-def plot_class_balance(y, classes: str, title: str, data=None):
+def plot_class_balance(y, classes: str, title: str, data=None, alt: str | None = None):
     """Bar chart of how many samples each class has."""
     counts = np.bincount(np.asarray(y, dtype=int), minlength=len(classes))
     fig, ax = plt.subplots(figsize=(11, 3))
@@ -88,8 +122,9 @@ def plot_class_balance(y, classes: str, title: str, data=None):
     ax.set_ylim(0, counts.max() * 1.25)   # room for the legend above the bars
     ax.legend(loc="upper right")
     fig.tight_layout()
-    plt.show()
-    plt.close(fig)
+    show_figure(fig, alt or f"{_title(title, data)}. Una barra por cada una de las {len(classes)} clases con su "
+                            f"número de imágenes: entre {thousands(counts.min())} y {thousands(counts.max())} "
+                            f"por clase, {thousands(counts.sum())} en total.")
 
 
 # Published EMNIST balanced results, drawn only when every result in the figure is on real data.
@@ -164,6 +199,8 @@ def plot_comparison(results, title: str, path=None):
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.show()
-    plt.close(fig)
+    table = results.sort_values(["notebook", "approach"])
+    bars = "; ".join(f"{row['approach']} (notebook {row['notebook']}): {percent(row['test_accuracy'])}"
+                     for _, row in table.iterrows())
+    show_figure(fig, f"{title.splitlines()[0]}. Una barra horizontal por enfoque con su exactitud en test: {bars}.")
     return path
