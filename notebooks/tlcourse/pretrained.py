@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import REPO_DIR, get_config, tmp_path
+from .config import get_config, shown_path as shown, tmp_path
 from .files import DataError, atomic_path, download, md5sum
 from .sources import banner
 
@@ -43,17 +43,6 @@ RESNET50_NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applicatio
 
 
 # ------------------------------------------------------------------------------------ weights
-def shown(path) -> str:
-    """A path as printed to students: relative to the repository, or to ``~``; never the machine's full path."""
-    path = Path(path)
-    for root, prefix in ((REPO_DIR, ""), (Path.home(), "~/")):
-        try:
-            return prefix + path.resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.name
-
-
 def keras_models_dir() -> Path:
     """Where Keras caches downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
     home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
@@ -327,14 +316,13 @@ def first_loss(loss: float, features, kernel, n_classes: int = 47) -> str:
     logits_spread = float(np.mean(np.std(flat @ np.asarray(kernel, dtype="float64"), axis=1)))
     rms = float(np.sqrt(np.mean(np.square(flat))))
     where = "muy por encima de" if loss > even + 1 else ("por encima de" if loss > even + 0.1 else "cerca de")
-    sentence = (f"La pérdida de la primera época, {decimal(loss, 2)}, está {where} ln {n_classes} = {decimal(even, 2)}, "
+    sentence = (f"La pérdida de la primera época ({decimal(loss, 2)}) está {where} ln {n_classes} = {decimal(even, 2)}, "
                 "la de una cabeza que reparte la probabilidad por igual. ")
     if logits_spread > 1:
-        return sentence + (f"Con los pesos iniciales, las salidas de Dense antes de la softmax ya difieren mucho entre "
-                           f"clases (desviación típica {decimal(logits_spread, 1)}, porque las características son "
-                           f"grandes: valor cuadrático medio {decimal(rms, 2)}), así que la cabeza empieza muy segura "
-                           "de clases equivocadas.")
-    return sentence + (f"Con los pesos iniciales, las salidas de Dense antes de la softmax difieren poco entre clases "
+        return sentence + (f"Las características son grandes (valor cuadrático medio {decimal(rms, 2)}), y con los pesos "
+                           "iniciales de Dense las salidas antes de la softmax difieren mucho entre clases (desviación "
+                           f"típica {decimal(logits_spread, 1)}): la cabeza empieza muy segura de clases equivocadas.")
+    return sentence + ("Con los pesos iniciales de Dense, las salidas antes de la softmax difieren poco entre clases "
                        f"(desviación típica {decimal(logits_spread, 1)}): la cabeza empieza casi sin preferencias.")
 
 

@@ -53,16 +53,17 @@ def record_throughput(name: str, images: int, seconds: float, path: Path | None 
     return row
 
 
-def timed_extraction(extract, base, x, y, *, batch_size: int = 1024, name: str | None = None, **kwargs):
-    """``extract(base, x, y, **kwargs)`` timed after a warm-up: ``(features, images per second)``.
+def timed_extraction(extract, base, x, y, *, batch_size: int = 256, name: str | None = None, **kwargs):
+    """``extract(base, x, y, batch_size=batch_size, **kwargs)`` timed after a warm-up: ``(features, images/s)``.
 
-    The warm-up is ``extract`` on the first ``batch_size`` images (a full batch, the shape the timed
-    pass uses, so nothing is traced again inside it). ``name`` also appends the row to
+    The warm-up is ``extract`` on the first ``batch_size`` images: one batch of the shape the timed
+    pass uses, so nothing is traced again inside it (make ``len(x)`` a multiple of ``batch_size``:
+    a smaller last batch would be traced too). ``name`` also appends the row to
     ``tmp/throughput.csv`` (:func:`record_throughput`).
     """
-    extract(base, x[:batch_size], y[:batch_size], **kwargs)
+    extract(base, x[:batch_size], y[:batch_size], batch_size=batch_size, **kwargs)
     start = time.perf_counter()
-    features = extract(base, x, y, **kwargs)
+    features = extract(base, x, y, batch_size=batch_size, **kwargs)
     seconds = time.perf_counter() - start
     if name:
         record_throughput(name, images=len(x), seconds=seconds)

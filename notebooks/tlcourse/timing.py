@@ -129,10 +129,11 @@ def fit_clock(warm_up=None):
 
 
 def plot_training_times(direct: float, extraction: float, head: float, *, epochs: int, n_images: int,
-                        data=None, weights: str = ""):
+                        data=None, base: str = ""):
     """Notebook 04's figure: ``epochs`` epochs of the direct way against extracting once + the head's epochs.
 
-    Bars told apart by hatching as well as colour; the axis in seconds, or in minutes when the
+    ``base`` names the base's weights in the title (e.g. ``"pesos ALEATORIOS"``). Bars told apart by
+    hatching as well as colour; the axis in seconds, or in minutes when the
     longest bar passes two minutes. Shown through :func:`tlcourse.show_figure`, with an alternative
     text built from the numbers.
     """
@@ -153,7 +154,7 @@ def plot_training_times(direct: float, extraction: float, head: float, *, epochs
             label=f"{epochs} épocas de la cabeza")
     ax.invert_yaxis()
     ax.set_xlabel(f"tiempo de entrenamiento ({unit})")
-    ax.set_title(_title(f"ResNet50 congelada{weights}: tiempo para {epochs} épocas con "
+    ax.set_title(_title(f"ResNet50 congelada{f' ({base})' if base else ''}: tiempo para {epochs} épocas con "
                         f"{thousands(n_images)} imágenes de EMNIST", data))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False, fontsize="small")
     fig.tight_layout()
