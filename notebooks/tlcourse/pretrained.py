@@ -12,6 +12,9 @@ is notebook 04's use of them: the notebook's own extraction function, run once p
 and timed, or the saved features. Next to each cache it writes ``<cache>.json`` with how many
 images the extraction took and how many seconds (for a benchmark's images/s). ``batches`` feeds
 those features to ``fit`` one batch at a time, without the whole-array copies ``fit(x, y)`` makes.
+``head_accuracy`` trains a new head on a base's features and returns its validation accuracy
+(notebook 04 compares two input sizes, or ImageNet against random weights, with it); ``first_loss``
+says in Spanish why a head's first loss sits where it does, from the run's own numbers.
 
 Other notebooks (05, 06) can read 04's cache of ResNet50 features with::
 
