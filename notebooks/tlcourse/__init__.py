@@ -4,7 +4,9 @@ The lessons themselves (building, freezing, saving, loading and fitting models) 
 notebooks; this package only keeps out of their way what is not the lesson.
 """
 
-from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
+from .comparison import (APPROACH_NAMES, approach_name, comparison_reading, comparison_table, like_with_like,
+                         predict_once, resnet50_dataset, resnet50_stage_costs, scientific, train_step_speed,
+                         train_step_speeds)
 from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
@@ -47,7 +49,8 @@ __all__ = [
     # notebook 04 and the benchmark
     "batch_clock", "peak_memory_gib", "read_throughput", "record_throughput",
     # notebook 05
-    "APPROACH_NAMES", "approach_name", "comparison_table", "like_with_like", "predict_once", "scientific",
+    "APPROACH_NAMES", "approach_name", "comparison_reading", "comparison_table", "like_with_like", "predict_once",
+    "resnet50_dataset", "resnet50_stage_costs", "scientific", "train_step_speed", "train_step_speeds",
     # notebook 07, Colab/Kaggle GPUs
     "deterministic_gpu", "ready_to_download",
     # notebook 06
