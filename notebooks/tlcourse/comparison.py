@@ -118,7 +118,7 @@ def resnet50_stage_costs(base_model) -> pd.DataFrame:
     return table
 
 
-def train_step_speeds(candidates: dict, y, batch_size: int = 64, repeats: int = 5) -> dict:
+def train_step_speeds(candidates: dict, y, batch_size: int = 64, repeats: int = 3) -> dict:
     """Images per second of one training step (``train_on_batch``) of each model, measured alternately.
 
     ``candidates`` maps a name to ``(model, x)``. Each model first takes one step that builds its
@@ -146,7 +146,7 @@ def train_step_speeds(candidates: dict, y, batch_size: int = 64, repeats: int = 
     return {name: batch_size / min(t) for name, t in times.items()}
 
 
-def train_step_speed(model, x, y, batch_size: int = 64, repeats: int = 5) -> float:
+def train_step_speed(model, x, y, batch_size: int = 64, repeats: int = 3) -> float:
     """Images per second of one training step of ``model``: :func:`train_step_speeds` for one model."""
     return train_step_speeds({"modelo": (model, x)}, y, batch_size=batch_size, repeats=repeats)["modelo"]
 
