@@ -97,3 +97,17 @@ def test_describe_mentions_the_settings(monkeypatch):
     monkeypatch.setenv("TL_DATA", "synthetic")
     text = get_config().describe()
     assert "TL_QUICK=1" in text and "synthetic" in text
+
+
+def test_shown_path_is_never_absolute(tmp_path, monkeypatch):
+    import tlcourse.config as config
+
+    repo = tmp_path / "repo"
+    monkeypatch.setattr(config, "REPO_DIR", repo)
+    monkeypatch.setenv("HOME", str(tmp_path / "casa"))
+    assert config.shown_path(repo / "tmp" / "supermodel.h5") == "tmp/supermodel.h5"
+    assert config.shown_path(repo) == "."
+    assert config.shown_path(tmp_path / "casa" / ".keras" / "models" / "w.h5") == "~/.keras/models/w.h5"
+    assert config.shown_path(tmp_path / "otra" / "x.npz") == str(tmp_path / "otra" / "x.npz")   # chosen by the user
+    monkeypatch.setenv("TL_DATA_DIR", str(repo / "data"))
+    assert str(tmp_path) not in config.get_config().describe()

@@ -17,6 +17,7 @@ import emnist
 import numpy as np
 import pytest
 
+import tlcourse
 import tlcourse.datasets as datasets
 from tlcourse import DataError, load_emnist
 from tlcourse.datasets import EMNIST_URL, emnist_zip_problem, extract_with_emnist_package
@@ -107,7 +108,7 @@ def test_zip_problem_wrong_size(tmp_path, tiny):
     zip_path = write_nist_zip(tmp_path / "emnist.zip", *tiny)
     problem = emnist_zip_problem(zip_path)
     assert problem is not None
-    assert f"{zip_path.stat().st_size:,}" in problem and f"{datasets.EMNIST_ZIP_SIZE:,}" in problem
+    assert tlcourse.thousands(zip_path.stat().st_size) in problem and tlcourse.thousands(datasets.EMNIST_ZIP_SIZE) in problem
     assert "truncada o dañada" in problem
 
 
@@ -164,11 +165,11 @@ def test_damaged_compact_cache_is_not_used(monkeypatch, capsys, data_dir):
 
 
 def test_wrong_size_zip_is_not_used(monkeypatch, capsys, data_dir, tiny):
-    """A zip of the wrong size in the cache is reported ('no lo uso') and not read (auto → synthetic)."""
+    """A zip of the wrong size in the cache is reported ('no se usa') and not read (auto → synthetic)."""
     monkeypatch.setenv("TL_QUICK", "1")
     write_nist_zip(data_dir / "emnist" / "emnist.zip", *tiny)
     assert load_emnist().source == "synthetic"
-    assert "no lo uso" in capsys.readouterr().out
+    assert "no se usa" in capsys.readouterr().out
 
 
 def test_real_path_end_to_end(monkeypatch, capsys, data_dir, tiny, accept_tiny_zip):

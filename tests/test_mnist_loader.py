@@ -166,7 +166,7 @@ def test_auto_mode_empty_cache_falls_back(monkeypatch, capsys):
     data = load_mnist()
     assert data.source == "synthetic"
     out = capsys.readouterr().out
-    assert "sigo con datos sintéticos" in out and "SINTÉTICOS" in out
+    assert "seguimos con datos sintéticos" in out and "SINTÉTICOS" in out
 
 
 def test_synthetic_mode_never_touches_the_network(monkeypatch, capsys, data_dir):

@@ -20,7 +20,7 @@ def test_resnet50_frozen_is_rebuilt_when_missing(monkeypatch, capsys):
     monkeypatch.setenv("TL_DATA", "synthetic")
     path = tlcourse.ensure_resnet50_frozen()
     out = capsys.readouterr().out
-    assert "no encuentro" in out and "reconstruyo" in out and "ALEATORIOS" in out
+    assert "no está" in out and "Se reconstruye" in out and "ALEATORIOS" in out
     assert resnet50_weights_kind(path) == "random"
     assert json.loads(path.with_suffix(".json").read_text())["data"] == "synthetic"
     history = tlcourse.load_history("resnet50_head_history.csv")

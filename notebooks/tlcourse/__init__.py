@@ -7,7 +7,8 @@ notebooks; this package only keeps out of their way what is not the lesson.
 from .comparison import (APPROACH_NAMES, approach_name, comparison_reading, comparison_table, like_with_like,
                          predict_once, resnet50_dataset, resnet50_stage_costs, scientific, train_step_speed,
                          train_step_speeds)
-from .config import REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, tmp_path
+from .config import (REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, shown_path,
+                     tmp_path)
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
 from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
                          resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
@@ -32,7 +33,7 @@ __all__ = [
     # configuration, data and files
     "REPO_DIR", "Config", "ConfigError", "DataError", "EMNIST_BALANCED_CLASSES", "MNIST_CLASSES", "atomic_path",
     "data_path", "download", "file_lock", "get_config", "load_emnist", "load_mnist", "md5sum",
-    "native_stderr_silenced", "read_idx", "setup", "tmp_path",
+    "native_stderr_silenced", "read_idx", "setup", "shown_path", "tmp_path",
     # Spanish numbers
     "decimal", "millions", "percent", "seconds", "thousands",
     # models, features and results

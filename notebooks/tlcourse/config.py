@@ -37,10 +37,25 @@ class Config:
 
 
 def _short(path: Path) -> str:
-    try:
-        return path.relative_to(REPO_DIR).as_posix() + "/"   # data/, tmp/ on Windows too
-    except ValueError:
-        return str(path)
+    return shown_path(path) + "/"
+
+
+def shown_path(path) -> str:
+    """A path as the notebooks print it, never absolute (it would show someone else's folders).
+
+    Inside the repository, relative to it with ``/`` (``tmp/supermodel.h5``, on Windows too); under
+    the home folder, from ``~`` (``~/.keras/models/…``). Elsewhere (a ``TL_DATA_DIR`` the user chose)
+    it stays absolute: that is where they asked us to look.
+    """
+    path = Path(path).expanduser()
+    resolved = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
+    for base, prefix in ((REPO_DIR.resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            relative = resolved.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return prefix + relative if relative != "." else (prefix.rstrip("/") or ".")
+    return str(resolved)
 
 
 def _flag(name: str) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import synthetic
-from .config import get_config
+from .config import get_config, shown_path
 from .files import DataError, atomic_path, download, md5sum
 from .idx import read_idx
 from .fmt import thousands
@@ -83,7 +83,7 @@ def _synthetic_cached(kind: str, classes: str, sizes: tuple[int, int]):
             if len(arrays["x_train"]) == n_train and len(arrays["x_test"]) == n_test:
                 return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
         except Exception as error:   # a damaged cache is regenerated, never used
-            print(f"La caché sintética {path} está dañada ({error}); la regenero.")
+            print(f"La copia sintética guardada en {shown_path(path)} está dañada ({error}); se genera de nuevo.")
     print(f"Generando {_n(n_train + n_test)} imágenes sintéticas de {kind}…")
     seed = {"mnist": 10, "emnist-balanced": 47}[kind]
     x_train, y_train = synthetic.generate(classes, n_train, seed=seed)
@@ -102,16 +102,16 @@ def _fallback_or_raise(name: str, problems: list[str], howto: str):
     if cfg.data_mode == "real":
         raise DataError(f"No hay {name} real disponible (TL_DATA=real):\n{reasons}\n"
                         f"Qué hacer: {howto}, o usa TL_DATA=auto para seguir con datos sintéticos.")
-    print(f"No se pudo usar {name} real; sigo con datos sintéticos. Motivos:\n{reasons}")
+    print(f"No se pudo usar {name} real; seguimos con datos sintéticos. Motivos:\n{reasons}")
 
 
 def mnist_files_problem(folder: Path) -> str | None:
     """None if the four MNIST files in ``folder`` are present and pass their md5; else why not."""
     missing = [n for n in MNIST_FILES if not (folder / n).exists()]
     if len(missing) == len(MNIST_FILES):
-        return f"{folder} no contiene los ficheros de MNIST"
+        return f"{shown_path(folder)} no contiene los ficheros de MNIST"
     if missing:
-        return f"faltan en {folder}: {', '.join(missing)}"
+        return f"faltan en {shown_path(folder)}: {', '.join(missing)}"
     for name, expected in MNIST_FILES.items():
         try:
             actual = md5sum(folder / name, gunzip=True)
@@ -138,7 +138,7 @@ def load_mnist() -> LoadedData:
         if problem is None:
             train = (read_idx(folder / "train-images-idx3-ubyte.gz"), read_idx(folder / "train-labels-idx1-ubyte.gz"))
             test = (read_idx(folder / "t10k-images-idx3-ubyte.gz"), read_idx(folder / "t10k-labels-idx1-ubyte.gz"))
-            return _finish(name, train, test, "real", f"ficheros IDX oficiales en {folder} (md5 verificado)",
+            return _finish(name, train, test, "real", f"ficheros IDX oficiales en {shown_path(folder)} (md5 verificado)",
                            MNIST_CLASSES, "mnist")
         problems.append(problem)
         try:
@@ -148,7 +148,7 @@ def load_mnist() -> LoadedData:
         except Exception as error:   # no network, or a bad download: Keras says which
             problems.append(f"keras.datasets.mnist.load_data() falló: {str(error).splitlines()[0][:200]}")
         _fallback_or_raise(name, problems, "copia los cuatro ficheros .gz oficiales en "
-                           f"{folder} o ejecuta `python -m tlcourse.prefetch` con red")
+                           f"{shown_path(folder)} o ejecuta `python -m tlcourse.prefetch` con red")
     sizes = QUICK_SIZES["mnist"] if cfg.quick else (60_000, 10_000)
     train, test = _synthetic_cached("mnist", MNIST_CLASSES, sizes)
     return _finish(name, train, test, "synthetic",
@@ -167,12 +167,13 @@ def emnist_zip_problem(path: Path, full_check: bool = False) -> str | None:
     The size is always checked (cheap); the md5 of 562 MB only when ``full_check``.
     """
     if not path.exists():
-        return f"{path} no existe"
+        return f"{shown_path(path)} no existe"
     size = path.stat().st_size
     if size != EMNIST_ZIP_SIZE:
-        return f"{path} mide {size:,} bytes y debería medir {EMNIST_ZIP_SIZE:,} (descarga truncada o dañada)"
+        return (f"{shown_path(path)} mide {thousands(size)} bytes y debería medir {thousands(EMNIST_ZIP_SIZE)} "
+                "(descarga truncada o dañada)")
     if full_check and (actual := md5sum(path)) != EMNIST_ZIP_MD5:
-        return f"{path} no supera la comprobación md5 (esperado {EMNIST_ZIP_MD5}, obtenido {actual})"
+        return f"{shown_path(path)} no supera la comprobación md5 (esperado {EMNIST_ZIP_MD5}, obtenido {actual})"
     return None
 
 
@@ -231,7 +232,7 @@ def load_emnist(dataset: str = "balanced") -> LoadedData:
         zip_path = emnist_zip_path()
         problem = emnist_zip_problem(zip_path)
         if problem is not None and zip_path.exists():
-            problems.append(problem + "; no lo uso")
+            problems.append(problem + "; no se usa")
         if problem is not None:
             try:
                 download_emnist_zip()
@@ -244,11 +245,11 @@ def load_emnist(dataset: str = "balanced") -> LoadedData:
                 with atomic_path(compact) as tmp:
                     with open(tmp, "wb") as f:
                         np.savez(f, x_train=train[0], y_train=train[1], x_test=test[0], y_test=test[1])
-                return _finish(name, train, test, "real", f"zip de NIST {zip_path} leído con el paquete emnist",
+                return _finish(name, train, test, "real", f"zip de NIST {shown_path(zip_path)} leído con el paquete emnist",
                                EMNIST_BALANCED_CLASSES, "emnist")
             except (zipfile.BadZipFile, zlib.error, OSError, ValueError, KeyError, EOFError) as error:
-                problems.append(f"{zip_path} no se pudo leer ({error})")
-        _fallback_or_raise(name, problems, f"descarga {EMNIST_URL} en {zip_path} "
+                problems.append(f"{shown_path(zip_path)} no se pudo leer ({error})")
+        _fallback_or_raise(name, problems, f"descarga {EMNIST_URL} en {shown_path(zip_path)} "
                            "o ejecuta `python -m tlcourse.prefetch` con red")
     sizes = QUICK_SIZES["emnist"] if cfg.quick else (EMNIST_SIZES["train"], EMNIST_SIZES["test"])
     train, test = _synthetic_cached("emnist-balanced", EMNIST_BALANCED_CLASSES, sizes)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import get_config, tmp_path
+from .config import get_config, shown_path, tmp_path
 from .files import DataError, atomic_path
 from .results import save_history
 from .fmt import thousands
@@ -21,13 +21,13 @@ def model_file_problem(path: Path, input_shape: tuple, n_outputs: int) -> str | 
     """None if ``path`` loads as a Keras model with that input shape and number of outputs."""
     import keras
     if not path.exists():
-        return f"no encuentro {path}"
+        return f"no está {shown_path(path)}"
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:   # h5py/Keras raise several types for a damaged file
-        return f"{path} no se puede cargar ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+        return f"{shown_path(path)} no se puede cargar ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
     if tuple(model.input_shape[1:]) != tuple(input_shape) or model.output_shape[-1] != n_outputs:
-        return (f"{path} no es el modelo esperado (entrada {model.input_shape}, salida {model.output_shape}; "
+        return (f"{shown_path(path)} no es el modelo esperado (entrada {model.input_shape}, salida {model.output_shape}; "
                 f"se esperaba entrada (None, {', '.join(map(str, input_shape))}) y {n_outputs} salidas)")
     return None
 
@@ -54,7 +54,7 @@ def _usable_or_rebuild(path: Path, problem: str | None, *, notebook: str, recipe
         return True
     if path.exists() and get_config().data_mode == "real":
         raise DataError(f"{problem}.\nQué hacer: borra ese fichero y vuelve a ejecutar el notebook {notebook}.")
-    print(f"Aviso: {problem}. Lo reconstruyo {recipe}.")
+    print(f"Atención: {problem}. Se reconstruye {recipe}.")
     return False
 
 
@@ -73,7 +73,7 @@ def ensure_supermodel() -> Path:
     if _usable_or_rebuild(path, model_file_problem(path, (28, 28), 10), notebook="01",
                           recipe="ahora con la receta final del notebook 01 (entradas /255, lotes de 128, 10 épocas, "
                                  "Adam)"):
-        print(f"Uso {path}, el modelo que guardó el notebook 01.")
+        print(f"Usamos {shown_path(path)}, el modelo que guardó el notebook 01.")
         return path
     (x_train, y_train), (x_test, y_test) = load_mnist()
     keras.backend.clear_session()   # as notebook 01 does: layer names start again at dense, dense_1…
@@ -88,7 +88,7 @@ def ensure_supermodel() -> Path:
     save_history(history, SUPERMODEL_HISTORY)
     keras.backend.clear_session()   # the notebook starts afresh: its first new Dense will be "dense"
     print(f"Reconstruido en {seconds(time.perf_counter() - start)}: exactitud en test {percent(accuracy)}; "
-          f"guardado en {path}.")
+          f"guardado en {shown_path(path)}.")
     return path
 
 
@@ -106,7 +106,7 @@ def resnet50_weights_kind(model_path: Path) -> str:
     try:
         kind = json.loads(info.read_text(encoding="utf-8"))["weights"]
     except (OSError, ValueError, KeyError) as error:
-        raise DataError(f"No puedo saber con qué pesos se creó {model_path}: falta o está dañado {info} "
+        raise DataError(f"No se sabe con qué pesos se creó {shown_path(model_path)}: falta o está dañado {shown_path(info)} "
                         f"({error}). Qué hacer: vuelve a ejecutar el notebook 04.") from error
     if kind not in ("imagenet", "random"):
         raise DataError(f"{info} dice weights={kind!r}; se esperaba 'imagenet' o 'random'.")
@@ -133,7 +133,7 @@ def _resnet_problem(path: Path) -> str | None:
         # start from a weaker model than notebook 04's: rebuild it. Quick mode may use a full-mode model.
         mode = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("mode")
         if mode == "quick" and not get_config().quick:
-            return f"{path} se entrenó en modo rápido y estamos en modo completo"
+            return f"{shown_path(path)} se entrenó en modo rápido y estamos en modo completo"
     return problem
 
 
@@ -154,7 +154,7 @@ def ensure_resnet50_frozen() -> Path:
     if _usable_or_rebuild(path, _resnet_problem(path), notebook="04",
                           recipe="con la receta rápida del notebook 04 (base congelada, características calculadas "
                                  "una vez, 10 épocas de la cabeza)"):
-        print(f"Uso {path}, el modelo que guardó el notebook 04 (base {resnet50_weights_kind(path)}).")
+        print(f"Usamos {shown_path(path)}, el modelo que guardó el notebook 04 (base {resnet50_weights_kind(path)}).")
         return path
     emnist = load_emnist("balanced")
     (x_train, y_train), _ = emnist
@@ -196,5 +196,5 @@ def ensure_resnet50_frozen() -> Path:
     save_resnet50_info(path, weights=kind, data=emnist.source)
     save_history(history, RESNET50_HEAD_HISTORY)
     print(f"Reconstruido en {time.perf_counter() - start:.0f} s con {thousands(len(x_train))} imágenes "
-          f"(base {kind}); guardado en {path}.")
+          f"(base {kind}); guardado en {shown_path(path)}.")
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .fmt import thousands
+
 SYNTHETIC_TAG = " (datos sintéticos)"
 BANNER_WIDTH = 72   # columns, frame included: fits an 80-column output, a slide or a Colab cell
 
@@ -32,8 +34,9 @@ class LoadedData(tuple):
 
     def __repr__(self) -> str:
         (x_train, _), (x_test, _) = self
-        return (f"<{self.name}: {self.source}, {len(x_train)} train + {len(x_test)} test, "
-                f"{len(self.classes)} clases>")
+        kind = "sintéticos" if self.source == "synthetic" else "reales"
+        return (f"<{self.name}: datos {kind}, {thousands(len(x_train))} de entrenamiento y "
+                f"{thousands(len(x_test))} de test, {len(self.classes)} clases>")
 
 
 def banner(lines: list[str], max_width: int = BANNER_WIDTH) -> None:
