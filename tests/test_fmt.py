@@ -14,7 +14,7 @@ def test_thousands(value, text):
 
 
 @pytest.mark.parametrize("value, digits, text", [(1234.56, 1, "1.234,6"), (0.5, 2, "0,50"), (25.64, 1, "25,6"),
-                                                 (1e6, 0, "1.000.000"), (-3.25, 1, "-3,2")])
+                                                 (1e6, 0, "1.000.000"), (-3.25, 1, "−3,2")])
 def test_decimal(value, digits, text):
     assert decimal(value, digits) == text
 
@@ -38,3 +38,9 @@ def test_millions_and_seconds():
 
 def test_not_a_number_is_shown_as_such():
     assert decimal(math.nan) == "nan"
+
+
+def test_negative_numbers_take_the_minus_sign():
+    from tlcourse import decimal, percent
+
+    assert decimal(-0.01, 2) == "−0,01" and percent(-0.132) == "−13,2 %" and decimal(-1234.5, 1) == "−1.234,5"

@@ -283,7 +283,7 @@ def test_download_replaces_a_damaged_cached_file(fake_mnist, server, data_dir, c
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(fake_mnist[damaged.name][1][:500])
     assert main(["--only", "mnist"]) == 0
-    assert "lo descargo de nuevo" in capsys.readouterr().out
+    assert "se descarga de nuevo" in capsys.readouterr().out
     assert damaged.read_bytes() == fake_mnist[damaged.name][1]
     assert files_under(data_dir) == sorted(f"mnist/{name}" for name in fake_mnist)
 
@@ -413,7 +413,7 @@ def test_unpack_ignores_path_traversal(data_dir, tmp_path, capsys):
     archive = tar_with(tmp_path / "cache.tar", members)
     outside_before = files_under(tmp_path)
     assert main(["--only", "mnist", "--unpack", str(archive)]) == 0
-    assert "Ignoro ../evil.txt" in capsys.readouterr().out
+    assert "Se ignora ../evil.txt" in capsys.readouterr().out
     assert files_under(data_dir) == sorted(f"mnist/{name}" for name in datasets.MNIST_FILES)
     assert [f for f in files_under(tmp_path) if not f.startswith("data/")] == \
            [f for f in outside_before if not f.startswith("data/")]
@@ -429,7 +429,7 @@ def test_unpack_ignores_symlink_with_a_cache_name(data_dir, tmp_path, capsys):
         info.linkname = "../../secreto"
         tar.addfile(info)
     assert main(["--only", "mnist", "--unpack", str(archive)]) != 0
-    assert "Ignoro mnist/train-labels-idx1-ubyte.gz" in capsys.readouterr().out
+    assert "Se ignora mnist/train-labels-idx1-ubyte.gz" in capsys.readouterr().out
     assert not (data_dir / "mnist" / "train-labels-idx1-ubyte.gz").is_symlink()
     assert files_under(data_dir) == []
 

@@ -4,6 +4,7 @@ The lessons themselves (building, freezing, saving, loading and fitting models) 
 notebooks; this package only keeps out of their way what is not the lesson.
 """
 
+from .applications import catalogue, catalogue_by_family, show_catalogue
 from .comparison import (APPROACH_NAMES, approach_name, comparison_reading, comparison_table, like_with_like,
                          predict_once, resnet50_dataset, resnet50_stage_costs, scientific, train_step_speed,
                          train_step_speeds)
@@ -53,7 +54,7 @@ __all__ = [
     "APPROACH_NAMES", "approach_name", "comparison_reading", "comparison_table", "like_with_like", "predict_once",
     "resnet50_dataset", "resnet50_stage_costs", "scientific", "train_step_speed", "train_step_speeds",
     # notebook 07, Colab/Kaggle GPUs
-    "deterministic_gpu", "ready_to_download",
+    "catalogue", "catalogue_by_family", "deterministic_gpu", "ready_to_download", "show_catalogue",
     # notebook 06
     "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
     "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
@@ -88,6 +89,9 @@ def setup(seed: int = 42, *, onednn: bool = True) -> Config:
         import keras
         import tensorflow as tf
     logging.getLogger("absl").setLevel(logging.ERROR)
+    # In Jupyter TensorFlow sets its own logger to INFO ("Assets written to: <absolute path>" on every
+    # SavedModel export); WARNING is its default everywhere else, so warnings still show.
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
     import matplotlib.pyplot as plt
 
     gpu_note = deterministic_gpu(tf)   # Colab/Kaggle GPUs: the notebooks' equality checks hold there too

@@ -16,11 +16,15 @@ def thousands(number: float) -> str:
 
 
 def decimal(number: float, digits: int = 1) -> str:
-    """A decimal number with a comma and thousands dots: ``1234.56`` -> ``'1.234,6'``."""
+    """A decimal number with a comma and thousands dots: ``1234.56`` -> ``'1.234,6'``, ``-0.5`` -> ``'−0,5'``.
+
+    Negative numbers take the minus sign (U+2212), as typeset Spanish writes them, not a hyphen.
+    """
     if not math.isfinite(number):
         return str(number)
     text = f"{number:,.{digits}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return "−" + text[1:] if text.startswith("-") else text
 
 
 def percent(fraction: float, digits: int = 1) -> str:

@@ -21,6 +21,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .config import shown_path
+
 # pip names of import names that differ (what a student types to install them).
 PIP_NAMES = {"tensorflow_hub": "tensorflow-hub", "tf_keras": "tf-keras==2.21.*", "keras_hub": "keras-hub",
              "huggingface_hub": "huggingface_hub"}
@@ -56,7 +58,8 @@ def ready_to_download(what: str, url: str, *, packages=(), keras_cache: str | No
 
     ``packages``: import names the cell needs (``"keras_hub"``). ``keras_cache``: the file's path
     under Keras' cache folder (``"models/…h5"``, ``"datasets/…zip"``); when it is there no network
-    is needed. Never raises: a cell guarded by this call always lets the notebook go on.
+    is needed. Never raises: a cell guarded by this call always lets the notebook go on. What it
+    prints is two short lines, with paths as ``~/.keras/…``, never this machine's absolute paths.
     """
     missing = missing_packages(packages)
     if not missing and keras_cache and (keras_home() / keras_cache).exists():
@@ -66,14 +69,14 @@ def ready_to_download(what: str, url: str, *, packages=(), keras_cache: str | No
         return True
     if missing:
         install = "pip install " + " ".join(PIP_NAMES.get(name, name) for name in missing)
-        reason = f"faltan paquetes que no instala requirements.txt ({', '.join(missing)})"
-        how = f"instala con «{install}», reinicia el kernel y vuelve a ejecutar esta celda (con red)"
+        reason = (f"Faltan paquetes que no instala requirements.txt ({', '.join(missing)}): "
+                  f"esta celda descargaría {what} desde {host}")
+        how = f"instala con «{install}», reinicia el kernel y repítela con red"
     else:
-        reason = f"no hay conexión con {host}"
-        how = "conéctate a Internet y vuelve a ejecutar esta celda"
+        reason = f"No hay conexión con {host}: esta celda descargaría {what}"
+        how = "conéctate a Internet y repítela"
         if keras_cache:
-            how += (f"; o copia el fichero de otro ordenador a {keras_home() / keras_cache} "
-                    "y Keras lo usará sin descargarlo")
-    print(f"Esta celda descargaría {what} desde {host}, pero {reason}.\n"
-          f"La saltamos y el resto del notebook sigue. Para ejecutarla: {how}.")
+            how += f", o copia el fichero a {shown_path(keras_home() / keras_cache)} desde otro ordenador"
+    print(f"{reason}.\n"
+          f"Se salta y el notebook sigue. Para ejecutarla, {how}.")
     return False

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import datasets
-from .config import get_config
+from .config import get_config, shown_path
 from .files import DataError, atomic_path, download, md5sum
 from .pretrained import RESNET50_NOTOP, RESNET50_NOTOP_MD5, RESNET50_NOTOP_URL
 
@@ -133,7 +133,7 @@ def run_check(chosen: list[Item]) -> int:
         mark = "OK " if problem is None else "-- "
         print(f"{mark} {item.relpath:<62} {'válido' if problem is None else problem}")
         bad += problem is not None
-    print(f"\n{len(chosen) - bad} de {len(chosen)} ficheros en caché y válidos ({get_config().data_dir}).")
+    print(f"\n{len(chosen) - bad} de {len(chosen)} ficheros en caché y válidos ({shown_path(get_config().data_dir)}/).")
     return 0 if bad == 0 else 1
 
 
@@ -145,7 +145,7 @@ def run_fetch(chosen: list[Item]) -> int:
             print(f"Ya está y es válido: {item.relpath}")
         else:
             if problem != "falta":
-                print(f"{item.relpath}: {problem}; lo descargo de nuevo.")
+                print(f"{item.relpath}: {problem}; se descarga de nuevo.")
             why = fetch(item)
             if why is not None:
                 missing.append((item, why))
@@ -193,14 +193,14 @@ def run_unpack(chosen: list[Item], archive: Path) -> int:
                 item = known.get(name)
                 if item is None or not member.isfile():
                     if name not in ("", "."):
-                        print(f"Ignoro {member.name}: no es un fichero de la caché del curso.")
+                        print(f"Se ignora {member.name}: no es un fichero de la caché del curso.")
                     continue
                 member.name = name
                 tar.extract(member, staging, filter="data")
                 staged = Path(staging) / name
                 problem = item.check(staged)
                 if problem is not None:
-                    print(f"{name}: {problem}; no lo uso.", file=sys.stderr)
+                    print(f"{name}: {problem}; no se usa.", file=sys.stderr)
                     bad += 1
                     continue
                 item.path().parent.mkdir(parents=True, exist_ok=True)
