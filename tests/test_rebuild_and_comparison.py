@@ -120,14 +120,17 @@ def test_comparison_figure_texts_are_spanish_inside_and_clear_of_the_legend(data
 
 
 def test_comparison_table_has_the_columns_a_slide_needs():
-    """Approach (with its notebook), weights, images, epochs, accuracy, seconds; «datos» only when mixed."""
+    """Notebook, approach, weights, images, epochs, accuracy, seconds; «datos» only when mixed."""
     rows = comparison_rows()
     table = tlcourse.comparison_table(rows)
-    assert list(table.columns) == ["enfoque", "pesos de la base", "imágenes", "épocas", "exactitud en test", "segundos"]
-    row = table[table["enfoque"] == "ResNet50, ajuste fino de conv5 (05)"].iloc[0]
+    assert list(table.columns) == ["notebook", "enfoque", "pesos de la base", "imágenes", "épocas",
+                                   "exactitud en test", "segundos"]
+    row = table[table["enfoque"] == "ResNet50, ajuste fino de conv5"].iloc[0]
     assert row["imágenes"] == "18.000" and row["exactitud en test"] == "72,7 %" and row["épocas"] == "2"
     assert row["pesos de la base"] == "aleatorios"
-    assert table[table["enfoque"] == "MLP desde cero (03)"].iloc[0]["imágenes"] == "sin dato"
+    assert table[table["enfoque"] == "MLP desde cero"].iloc[0]["imágenes"] == "sin dato"
+    assert list(tlcourse.comparison_table(rows.query("notebook == '03'")).drop(columns="notebook")["enfoque"]) == [
+        "MLP de MNIST congelada, salida nueva", "MLP desde cero"]            # as notebook 03 shows its rows
     mixed = tlcourse.comparison_table(rows.assign(data=["real"] + ["synthetic"] * (len(rows) - 1)))
     assert "datos" in mixed.columns and mixed.iloc[0]["datos"] == "reales"
 

@@ -190,11 +190,11 @@ def _shown_order(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The results as projected in class: approach (with its notebook), weights, images, epochs,
-    test accuracy and seconds, in Spanish. A «datos» column appears only when real and synthetic
-    rows are mixed (otherwise the notebook says which once)."""
+    """The results as projected in class: notebook, approach, weights, images, epochs, test accuracy
+    and seconds, in Spanish. A «datos» column appears only when real and synthetic rows are mixed
+    (otherwise the notebook says which once)."""
     table = _shown_order(results)
-    columns = {"enfoque": table["approach"].map(approach_name) + " (" + table["notebook"].astype(str) + ")"}
+    columns = {"notebook": table["notebook"].astype(str), "enfoque": table["approach"].map(approach_name)}
     if table["data"].nunique() > 1:
         columns["datos"] = table["data"].map(lambda d: DATA_NAMES.get(d, d))
     columns.update({
