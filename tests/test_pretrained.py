@@ -70,7 +70,7 @@ def test_a_file_with_the_wrong_md5_is_never_used(isolated_home, data_dir, capsys
     put_fake(data_cache(data_dir))
     assert resnet50_weights() is None
     out = capsys.readouterr().out
-    assert "md5" in out and "no lo uso" in out and "ALEATORIOS" in out
+    assert "md5" in out and "no se usa" in out and "ALEATORIOS" in out
 
 
 def test_a_damaged_file_is_skipped_for_a_good_one(fake_md5, isolated_home, data_dir):
@@ -157,7 +157,7 @@ def test_round_trip(capsys):
     assert loaded is not None and loaded["seconds_train"] == 12.5
     for name, array in arrays.items():
         assert loaded[name].dtype == array.dtype and np.array_equal(loaded[name], array)
-    assert "Reutilizo" in capsys.readouterr().out
+    assert "Reutilizamos" in capsys.readouterr().out
 
 
 def test_first_rows_only_reads_the_prefix():
@@ -203,7 +203,9 @@ def test_first_rows_of_a_wrong_or_short_cache_are_rejected(capsys):
 def test_missing_cache_is_none(capsys):
     path = features_path("resnet50", source="synthetic", weights="random", n=8)
     assert load_features(path, fingerprint="abc", shapes=SHAPES) is None
-    assert "No hay caché" in capsys.readouterr().out
+    assert "No hay características guardadas en tmp/features/" in capsys.readouterr().out
+    assert load_features(path, fingerprint="abc", shapes=SHAPES, quiet=True) is None
+    assert capsys.readouterr().out == ""                                 # quiet: the caller says it
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
@@ -272,7 +274,8 @@ def fake_parts(n_train=6, n_test=2):
 
 
 def fake_extract(calls):
-    def extract(x, y):
+    def extract(base, x, y):
+        assert isinstance(base, FakeBase)                                # features_once passes its base
         calls.append(len(x))
         return x.reshape(len(x), -1)[:, :4].astype("float32").reshape(len(x), 1, 1, 4)
     return extract
@@ -290,7 +293,9 @@ def test_features_once_extracts_times_and_saves_then_reuses(capsys):
     assert seconds_again == pytest.approx(seconds)                       # the seconds measured when computed
     for name in parts:
         assert np.array_equal(again[name], features[name])
-    assert "No repetimos la extracción" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Características de 8 imágenes calculadas" in out and "Reutilizamos las características" in out
+    assert "imágenes/s" in out and "tmp/features/resnet50_synthetic_random_full_8.npz" in out   # relative
     rows = tlcourse.read_throughput()                                    # one pass recorded, for the benchmark
     assert [(r["name"], r["images"]) for r in rows] == [("resnet50_extraction", 8)]
 
@@ -394,3 +399,54 @@ def test_fit_on_batches_equals_fit_on_arrays_without_shuffle():
         trained.append(model.get_weights())
     for a, b in zip(*trained):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_printed_paths_are_relative(isolated_home, data_dir, capsys):
+    """What the weights' search prints names ~/.keras/… and data/…, never the machine's full paths."""
+    assert resnet50_weights() is None
+    out = capsys.readouterr().out
+    assert "no está en ~/.keras/models/" + pretrained.RESNET50_NOTOP in out
+    assert str(isolated_home) not in out
+
+
+# ------------------------------------------------------------------------------- heads and losses
+def test_head_accuracy_learns_separable_features_and_holds_out_the_end():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 2_000)
+    means = rng.normal(size=(3, 32)) * 3
+    features = (means[labels] + rng.normal(size=(2_000, 32))).astype("float32").reshape(2_000, 1, 1, 32)
+    accuracy, n_val = pretrained.head_accuracy(features, labels, epochs=3, n_classes=3)
+    assert n_val == 400 and accuracy > 0.5                               # 3 classes: chance is 1/3
+    again, _ = pretrained.head_accuracy(features, labels, epochs=3, n_classes=3)
+    assert again == accuracy                                             # seeded: the same head every time
+    noise = rng.normal(size=(2_000, 32)).astype("float32")
+    assert pretrained.head_accuracy(noise, labels, epochs=3, n_classes=3)[0] < 0.45   # only the features differ
+
+
+def test_first_loss_explains_from_the_numbers():
+    rng = np.random.default_rng(0)
+    kernel = rng.uniform(-0.05, 0.05, size=(2048, 47))
+    big = np.abs(rng.normal(scale=5.0, size=(64, 1, 1, 2048)))
+    small = np.abs(rng.normal(scale=0.05, size=(64, 1, 1, 2048)))
+    sentence = pretrained.first_loss(10.6, big, kernel)
+    assert "10,60" in sentence and "muy por encima de ln 47 = 3,85" in sentence and "muy segura" in sentence
+    sentence = pretrained.first_loss(3.9, small, kernel)
+    assert "cerca de ln 47" in sentence and "casi sin preferencias" in sentence
+
+
+def test_timed_extraction_warms_up_on_one_batch_then_times_everything():
+    """Notebook 04's 32×32 against 64×64: the same function, timed after one warm-up batch, recorded."""
+    from tlcourse.throughput import timed_extraction
+
+    calls = []
+
+    def extract(base, x, y, batch_size=1024, size=32):
+        calls.append((len(x), batch_size, size))
+        time.sleep(0.01)
+        return np.zeros((len(x), 1, 1, 2), "float32")
+
+    x, y = np.zeros((512, 28, 28), "uint8"), np.zeros(512, "int64")
+    features, per_second = timed_extraction(extract, FakeBase(), x, y, size=64, name="resnet50_64px")
+    assert calls == [(256, 256, 64), (512, 256, 64)] and features.shape == (512, 1, 1, 2)
+    assert 0 < per_second < 512 / 0.01
+    assert [(r["name"], r["images"]) for r in tlcourse.read_throughput()] == [("resnet50_64px", 512)]

@@ -170,3 +170,20 @@ def test_old_table_without_n_train_is_read_with_the_column(tmp_path):
     assert table["n_train"].isna().all()
     table = record_result(**a_result(notebook="04"))
     assert list(table["n_train"].fillna(-1)) == [-1, 9400]
+
+
+def test_accuracy_is_stored_unrounded_and_rounded_once_when_shown():
+    """151 of 1024 is 14.746 %: the table says 14,7 %, as the notebook that measured it (not 14,8 %)."""
+    from tlcourse import comparison_table
+
+    table = record_result(**a_result(test_accuracy=151 / 1024))
+    assert read_results().iloc[0]["test_accuracy"] == 151 / 1024
+    assert comparison_table(table)["exactitud en test"].tolist() == ["14,7 %"]
+
+
+def test_against_chance_uses_a_binomial_margin():
+    from tlcourse.results import against_chance
+
+    assert against_chance(0.016, 1024, 47) == "no se distingue del azar (2,1 % ± 0,9 puntos con 1.024 imágenes)"
+    assert against_chance(0.147, 1024, 47).startswith("por encima del azar")
+    assert against_chance(0.0, 100_000, 47).startswith("por debajo del azar")

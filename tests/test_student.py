@@ -1,4 +1,5 @@
-"""The student edition (``python -m tlcourse.student``): no solution cell, every other cell intact."""
+"""The student edition (``python -m tlcourse.student``): no solution cell, no sentence pointing at them,
+every other cell intact."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ def _notebook_with_solutions():
 def _check_edition(original, edition):
     kept = [c for c in original.cells if "solucion" not in c.metadata.get("tags", [])]
     assert not [c for c in edition.cells if "solucion" in c.metadata.get("tags", [])]
+    expected_source = [student.without_pointer_to_solutions(c.source) if c.cell_type == "markdown" else c.source
+                       for c in kept]   # only a sentence pointing at the solutions may go
     assert [(c.cell_type, c.source, c.metadata) for c in edition.cells] == \
-           [(c.cell_type, c.source, c.metadata) for c in kept]
+           [(c.cell_type, source, c.metadata) for c, source in zip(kept, expected_source)]
     assert all(c.outputs == [] and c.execution_count is None for c in edition.cells if c.cell_type == "code")
     assert edition.metadata == original.metadata
 
@@ -83,3 +86,33 @@ def test_command_says_where(tmp_path, capsys):
     assert "Edición para alumnos: 1 notebooks" in said and str(out) in said
     assert (out / "07_modelos_preentrenados.ipynb").exists()
     assert student.main(["no_existe.ipynb", "--out", str(out)]) == 1
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("1. (básico) Suma.\n\nLas soluciones están al final del notebook (la edición para alumnos no las incluye).",
+     "1. (básico) Suma."),
+    ("Haz los ejercicios. Las soluciones están al final. Después, sigue con el 02.",
+     "Haz los ejercicios. Después, sigue con el 02."),
+    ("1. Suma.\n\nTienes la solución al final del notebook.\n\n2. Resta.", "1. Suma.\n\n2. Resta."),
+    ("La solución es **volver a compilar**: Adam empieza de cero.", "La solución es **volver a compilar**: Adam empieza de cero."),
+    ("Al final del notebook hay un resumen.", "Al final del notebook hay un resumen."),
+])
+def test_pointer_to_the_solutions_is_removed(source, expected):
+    assert student.without_pointer_to_solutions(source) == expected
+
+
+def test_edition_does_not_point_at_removed_solutions():
+    original = _notebook_with_solutions()
+    original.cells[2].source += "\n\nLas soluciones están al final del notebook (la edición para alumnos no las incluye)."
+    edition = student.student_edition(original)
+    assert edition.cells[2].source == "## Ejercicios\n\n1. Suma."
+    assert "Las soluciones están al final" in original.cells[2].source, "the original is not changed"
+
+
+def test_series_edition_never_says_the_solutions_are_at_the_end(tmp_path):
+    out = tmp_path / "alumnos"
+    student.write_edition(student.notebooks(), out)
+    for path in sorted(out.glob("*.ipynb")):
+        edition = nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in edition.cells if c.cell_type == "markdown")
+        assert not student.POINTER_TO_SOLUTIONS.search(text), path.name

@@ -11,9 +11,9 @@ from .comparison import (APPROACH_NAMES, approach_name, comparison_reading, comp
 from .config import (REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, shown_path,
                      tmp_path)
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
-from .efficiency import (SPANISH_APPROACHES, conclusions, max_k, plot_efficiency, repeat_rows,
-                         resnet50_cached_features, restart, reusable_model, run_experiment, sample_per_class,
-                         save_csv, spanish_table, summary, training_steps)
+from .efficiency import (SPANISH_APPROACHES, Task, conclusions, features, max_k, paired, plot_efficiency,
+                         predict_classes, resnet50_cached_features, reusable_model, sample_per_class, save_csv,
+                         schedule, spanish_table, summary, train_steps, training_steps)
 from .figures import EpochLog, model_summary, show_figure
 from .files import DataError, atomic_path, download, file_lock, md5sum
 from .fmt import decimal, millions, percent, seconds, thousands
@@ -56,9 +56,9 @@ __all__ = [
     # notebook 07, Colab/Kaggle GPUs
     "catalogue", "catalogue_by_family", "deterministic_gpu", "ready_to_download", "show_catalogue",
     # notebook 06
-    "SPANISH_APPROACHES", "conclusions", "max_k", "plot_efficiency", "repeat_rows", "resnet50_cached_features",
-    "restart", "reusable_model", "run_experiment", "sample_per_class", "save_csv", "spanish_table", "summary",
-    "training_steps",
+    "SPANISH_APPROACHES", "Task", "conclusions", "features", "max_k", "paired", "plot_efficiency", "predict_classes",
+    "resnet50_cached_features", "reusable_model", "sample_per_class", "save_csv", "schedule", "spanish_table",
+    "summary", "train_steps", "training_steps",
 ]
 
 

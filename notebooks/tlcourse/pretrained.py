@@ -12,6 +12,9 @@ is notebook 04's use of them: the notebook's own extraction function, run once p
 and timed, or the saved features. Next to each cache it writes ``<cache>.json`` with how many
 images the extraction took and how many seconds (for a benchmark's images/s). ``batches`` feeds
 those features to ``fit`` one batch at a time, without the whole-array copies ``fit(x, y)`` makes.
+``head_accuracy`` trains a new head on a base's features and returns its validation accuracy
+(notebook 04 compares two input sizes, or ImageNet against random weights, with it); ``first_loss``
+says in Spanish why a head's first loss sits where it does, from the run's own numbers.
 
 Other notebooks (05, 06) can read 04's cache of ResNet50 features with::
 
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import get_config, tmp_path
+from .config import get_config, shown_path as shown, tmp_path
 from .files import DataError, atomic_path, download, md5sum
 from .sources import banner
 
@@ -57,11 +60,11 @@ def resnet50_weights_candidates() -> list[Path]:
 def weights_file_problem(path: Path) -> str | None:
     """None if ``path`` is ResNet50's notop ImageNet file (md5 checked); else what is wrong."""
     if not path.exists():
-        return f"no está en {path}"
+        return f"no está en {shown(path)}"
     actual = md5sum(path)
     if actual != RESNET50_NOTOP_MD5:
-        return (f"{path} no supera la comprobación md5 (esperado {RESNET50_NOTOP_MD5}, obtenido {actual}): "
-                "fichero dañado o incompleto; no lo uso")
+        return (f"{shown(path)} no supera la comprobación md5 (esperado {RESNET50_NOTOP_MD5}, obtenido {actual}): "
+                "fichero dañado o incompleto; no se usa")
     return None
 
 
@@ -78,16 +81,16 @@ def resnet50_weights() -> str | None:
     for path in resnet50_weights_candidates():
         problem = weights_file_problem(path)
         if problem is None:
-            print(f"Pesos de ImageNet para ResNet50: {path} (md5 verificado).")
+            print(f"Pesos de ImageNet para ResNet50: {shown(path)} (md5 verificado).")
             return str(path)
         problems.append(problem)
     if cfg.data_mode == "synthetic":
-        problems.append("con TL_DATA=synthetic no intento descargarlos")
+        problems.append("con TL_DATA=synthetic no se descargan")
     else:
         target = keras_models_dir() / RESNET50_NOTOP
         try:
             download(RESNET50_NOTOP_URL, target, md5=RESNET50_NOTOP_MD5, desc="pesos de ResNet50 (ImageNet)")
-            print(f"Pesos de ImageNet para ResNet50 descargados en {target} (md5 verificado).")
+            print(f"Pesos de ImageNet para ResNet50 descargados en {shown(target)} (md5 verificado).")
             return str(target)
         except (DataError, OSError) as error:   # OSError: e.g. ~/.keras not writable
             problems.append(str(error))
@@ -126,14 +129,20 @@ def features_path(model: str, *, source: str, weights: str, n: int) -> Path:
     return tmp_path("features") / f"{model}_{source}_{weights}_{mode}_{n}.npz"
 
 
-def save_features(path: Path, *, fingerprint: str, **values) -> Path:
+def save_features(path: Path, *, fingerprint: str, quiet: bool = False, **values) -> Path:
     """Save arrays and numbers (e.g. the seconds the extraction took) to ``path``, atomically."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, fingerprint=np.array(fingerprint), **values)
-    size = path.stat().st_size / 2**20
-    print(f"Características guardadas en {path} ({size:,.0f} MiB).".replace(",", "."))
+    if not quiet:
+        print(f"Características guardadas en {shown(path)} ({_mib(path)}).")
     return path
+
+
+def _mib(path: Path) -> str:
+    from .fmt import thousands
+
+    return f"{thousands(Path(path).stat().st_size / 2**20)} MiB"
 
 
 def _read_header(f) -> tuple[tuple, bool, np.dtype]:
@@ -170,18 +179,20 @@ def _first_rows(path: Path, name: str, n: int, shape: tuple) -> np.ndarray:
 
 
 def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple],
-                  rows: dict[str, int] | None = None) -> dict | None:
+                  rows: dict[str, int] | None = None, quiet: bool = False) -> dict | None:
     """What :func:`save_features` saved, or None (saying why) if missing, damaged or not for these data.
 
     ``shapes`` maps each array that must be there to its expected shape; the fingerprint must
     match the one saved. Scalars come back as Python floats. ``rows`` (optional) maps some of those
     arrays to how many of their first rows to return: only those are read from disk, so taking
     the features of a few thousand images from a cache of 131,600 costs the memory of a few thousand.
+    ``quiet`` leaves the caller to say what happened (a cache that does not fit is still reported).
     """
     path = Path(path)
     rows = rows or {}
     if not path.exists():
-        print(f"No hay caché de características en {path}: hay que calcularlas.")
+        if not quiet:
+            print(f"No hay características guardadas en {shown(path)}: hay que calcularlas.")
         return None
     try:
         with np.load(path) as f:
@@ -200,9 +211,10 @@ def load_features(path: Path, *, fingerprint: str, shapes: dict[str, tuple],
             if got != expected:
                 raise ValueError(f"{name} tiene forma {got}, se esperaba {tuple(shape)}")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        print(f"La caché {path} no vale ({error}); la recalculo.")
+        print(f"Las características guardadas en {shown(path)} no valen ({error}): se calculan de nuevo.")
         return None
-    print(f"Reutilizo las características guardadas en {path}.")
+    if not quiet:
+        print(f"Reutilizamos las características guardadas en {shown(path)}.")
     return values
 
 
@@ -224,41 +236,97 @@ def features_once(extract, base_model, parts: dict, *, source: str, weights: str
     """The features of each set of images through a frozen base, computed once and saved, and their seconds.
 
     ``parts`` maps a name to ``(x, y)``, e.g. ``{"train": (x_train, y_train), "test": (x_test, y_test)}``;
-    ``extract(x, y)`` is the notebook's extraction function. If ``tmp/features/`` holds the features of
-    exactly these images through a base with exactly these weights, they are read back, with the
-    seconds measured when they were computed; otherwise each part is extracted, timed and saved
-    (``features_<name>`` and ``seconds_extract_<name>``, plus ``<cache>.json``; see
-    :func:`extraction_metadata`). Returns ``(features, seconds)``, two dicts keyed by the part names.
-    For ResNet50 with train and test, the fingerprint is :func:`resnet50_features_fingerprint`'s.
+    ``extract(base_model, x, y)`` is the notebook's extraction function. If ``tmp/features/`` holds the
+    features of exactly these images through a base with exactly these weights, they are read back,
+    with the seconds measured when they were computed; otherwise each part is extracted, timed and
+    saved (``features_<name>`` and ``seconds_extract_<name>``, plus ``<cache>.json``; see
+    :func:`extraction_metadata`). Either way one line says which, with the images per second.
+    Returns ``(features, seconds)``, two dicts keyed by the part names. For ResNet50 with train and
+    test, the fingerprint is :func:`resnet50_features_fingerprint`'s.
     """
+    from .fmt import decimal, thousands
+
     images = [x for x, _ in parts.values()]
+    n_images = sum(len(x) for x in images)
     recipe = RESNET50_RECIPE if model == "resnet50" else model
     key = fingerprint(*images, *base_model.get_weights(), recipe)
-    path = features_path(model, source=source, weights=weights, n=sum(len(x) for x in images))
+    path = features_path(model, source=source, weights=weights, n=n_images)
     out_shape = tuple(base_model.output.shape[1:])
-    cached = load_features(path, fingerprint=key,
+    cached = load_features(path, fingerprint=key, quiet=True,
                            shapes={f"features_{name}": (len(x), *out_shape) for name, (x, _) in parts.items()})
     if cached is not None:
         features = {name: cached[f"features_{name}"] for name in parts}
         seconds = {name: cached[f"seconds_extract_{name}"] for name in parts}
-        print(f"No repetimos la extracción: contamos los {_seconds(sum(seconds.values()))} que se midieron al "
-              "guardarlas (si la máquina estaba entonces más o menos ocupada que ahora, las comparaciones lo "
-              "notarán; borra el fichero para medirlas de nuevo).")
+        total = sum(seconds.values())
+        print(f"Reutilizamos las características guardadas en {shown(path)}: calcularlas costó "
+              f"{_seconds(total)} ({decimal(n_images / total, 0)} imágenes/s).")
         return features, seconds
     features, seconds = {}, {}
     for name, (x, y) in parts.items():
         start = time.perf_counter()
-        features[name] = extract(x, y)
+        features[name] = extract(base_model, x, y)
         seconds[name] = time.perf_counter() - start
-    save_features(path, fingerprint=key, **{f"features_{name}": f for name, f in features.items()},
+    save_features(path, fingerprint=key, quiet=True, **{f"features_{name}": f for name, f in features.items()},
                   **{f"seconds_extract_{name}": s for name, s in seconds.items()})
     _write_metadata(path, model=model, parts={name: (len(x), seconds[name]) for name, (x, _) in parts.items()},
                     source=source, weights=weights)
     from .throughput import record_throughput   # for benchmarks/full_series.py: images/s of this pass
 
-    record_throughput(f"{model}_extraction", images=sum(len(x) for x, _ in parts.values()),
-                      seconds=sum(seconds.values()))
+    total = sum(seconds.values())
+    record_throughput(f"{model}_extraction", images=n_images, seconds=total)
+    print(f"Características de {thousands(n_images)} imágenes calculadas en {_seconds(total)} "
+          f"({decimal(n_images / total, 0)} imágenes/s) y guardadas en {shown(path)} ({_mib(path)}).")
     return features, seconds
+
+
+def head_accuracy(features, labels, *, epochs: int, validation: float = 0.2, batch_size: int = 128,
+                  seed: int = 42, n_classes: int = 47) -> tuple[float, int]:
+    """Validation accuracy of a new head (``Flatten`` + ``Dense(n_classes, softmax)``) on a base's features.
+
+    The last ``validation`` fraction of the rows is held out (as ``validation_split`` would take it);
+    the head is trained on the rest for ``epochs`` epochs with Adam, shuffled, from weights drawn with
+    ``seed``. Two calls on the features of the same images through two bases (two input sizes,
+    ImageNet against random weights) therefore differ only in the features. Returns the accuracy
+    after the last epoch and the number of validation images.
+    """
+    import keras
+
+    n_val = max(1, int(round(len(features) * validation)))
+    keras.utils.set_random_seed(seed)
+    head = keras.Sequential([keras.Input(shape=features.shape[1:]), keras.layers.Flatten(),
+                             keras.layers.Dense(n_classes, activation="softmax")])
+    head.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = head.fit(batches(features[:-n_val], labels[:-n_val], batch_size=batch_size, shuffle=True, seed=seed),
+                       validation_data=batches(features[-n_val:], labels[-n_val:], batch_size=1024),
+                       epochs=epochs, verbose=0)
+    return float(history.history["val_accuracy"][-1]), n_val
+
+
+def first_loss(loss: float, features, kernel, n_classes: int = 47) -> str:
+    """A Spanish sentence on a head's first-epoch loss against ``ln(n_classes)``, from the run's numbers.
+
+    A head that spreads its probability evenly starts at ``ln(n_classes)`` (3.85 for 47 classes).
+    ``kernel`` is the head's initial ``Dense`` kernel: with it, the spread of the logits across classes
+    (their standard deviation, on up to 1,024 images) says how confident the softmax starts; the
+    features' root mean square says why.
+    """
+    import math
+
+    from .fmt import decimal
+
+    even = math.log(n_classes)
+    flat = np.asarray(features[:1024], dtype="float64").reshape(min(len(features), 1024), -1)
+    logits_spread = float(np.mean(np.std(flat @ np.asarray(kernel, dtype="float64"), axis=1)))
+    rms = float(np.sqrt(np.mean(np.square(flat))))
+    where = "muy por encima de" if loss > even + 1 else ("por encima de" if loss > even + 0.1 else "cerca de")
+    sentence = (f"La pérdida de la primera época ({decimal(loss, 2)}) está {where} ln {n_classes} = {decimal(even, 2)}, "
+                "la de una cabeza que reparte la probabilidad por igual. ")
+    if logits_spread > 1:
+        return sentence + (f"Las características son grandes (valor cuadrático medio {decimal(rms, 2)}), y con los pesos "
+                           "iniciales de Dense las salidas antes de la softmax difieren mucho entre clases (desviación "
+                           f"típica {decimal(logits_spread, 1)}): la cabeza empieza muy segura de clases equivocadas.")
+    return sentence + ("Con los pesos iniciales de Dense, las salidas antes de la softmax difieren poco entre clases "
+                       f"(desviación típica {decimal(logits_spread, 1)}): la cabeza empieza casi sin preferencias.")
 
 
 def _seconds(value: float) -> str:

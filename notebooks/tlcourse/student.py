@@ -5,9 +5,11 @@ Run from ``notebooks/``::
     python -m tlcourse.student                     # every notebook -> tmp/alumnos/
     python -m tlcourse.student 07_modelos_preentrenados.ipynb --out /some/folder
 
-Every cell tagged ``solucion`` (cell metadata ``tags``) is left out; every other cell keeps its
-source and metadata; code cells lose their outputs and execution counts (an instructor may have
-run and saved the notebooks). The edition is written to a temporary folder next to the target
+Every cell tagged ``solucion`` (cell metadata ``tags``) is left out, and so is a sentence that
+points at them («Las soluciones están al final del notebook…»): it would point at nothing. Every
+other cell keeps its source and metadata; code cells lose their outputs and execution counts (an
+instructor may have run and saved the notebooks). The slides and the website leave the solutions
+out the same way (:func:`without_solutions`). The edition is written to a temporary folder next to the target
 and renamed into place only when every notebook is written, so an error never leaves half an
 edition behind (an earlier edition stays as it was).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +29,10 @@ import nbformat
 from .config import NOTEBOOKS_DIR, REPO_DIR, tmp_path
 
 SOLUTION_TAG = "solucion"
+# A sentence that sends the reader to the solutions at the end («Las soluciones están al final del
+# notebook (la edición para alumnos no las incluye).»): from its start to its full stop, brackets included.
+POINTER_TO_SOLUTIONS = re.compile(
+    r"[^.!?\n]*\bsoluci(?:ón|on|ones)\b[^.!?\n]*\bal final\b[^.!?\n]*(?:[.!?]|$)[ \t]*", re.IGNORECASE)
 
 
 def notebooks() -> list[Path]:
@@ -36,10 +43,37 @@ def is_solution(cell) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def student_edition(notebook):
-    """A copy of ``notebook`` without the ``solucion`` cells and without outputs."""
+def without_pointer_to_solutions(source: str) -> str:
+    """``source`` without the sentences that send the reader to the solutions at the end."""
+    if not POINTER_TO_SOLUTIONS.search(source):
+        return source
+    lines = []
+    for line in source.split("\n"):
+        kept = POINTER_TO_SOLUTIONS.sub(lambda m: " " if 0 < m.start() and m.end() < len(line) else "", line)
+        kept = kept.rstrip()
+        if kept or not line.strip() or not POINTER_TO_SOLUTIONS.search(line):
+            lines.append(kept)
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)   # no run of blank lines where the sentence was
+    return text.strip("\n")
+
+
+def without_solutions(notebook):
+    """A copy of ``notebook`` without the ``solucion`` cells and without sentences pointing at them.
+
+    Outputs are kept (the website shows them); :func:`student_edition` also clears them.
+    """
     edition = copy.deepcopy(notebook)
     edition.cells = [cell for cell in edition.cells if not is_solution(cell)]
+    for cell in edition.cells:
+        if cell.cell_type == "markdown":
+            cell.source = without_pointer_to_solutions(cell.source)
+    return edition
+
+
+def student_edition(notebook):
+    """A copy of ``notebook`` without the ``solucion`` cells, without pointers to them, without outputs."""
+    edition = without_solutions(notebook)
     for cell in edition.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -88,9 +122,12 @@ def _shown(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlcourse.student",
-                                     description="Edición para alumnos: los notebooks sin soluciones ni salidas.")
+                                     description="Edición para alumnos: los notebooks sin soluciones ni salidas.",
+                                     add_help=False)
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (por defecto, toda la serie)")
-    parser.add_argument("--out", type=Path, default=None, help="carpeta de destino (por defecto tmp/alumnos/)")
+    parser.add_argument("--out", type=Path, default=None, metavar="CARPETA",
+                        help="carpeta de destino (por defecto tmp/alumnos/)")
     args = parser.parse_args(argv)
     paths = [p if p.is_absolute() or p.exists() else NOTEBOOKS_DIR / p for p in args.notebooks] or notebooks()
     missing = [str(p) for p in paths if not p.exists()]

@@ -5,6 +5,11 @@ instance) calls ``record_throughput("resnet50_extraction_32px", images=n, second
 pass ends. ``benchmarks/full_series.py`` reads the rows each notebook added and puts the images
 per second, and the extraction's distance from the FLOP floor, into its table. The rows only
 add up; nothing in the lessons reads them.
+
+``timed_extraction`` measures images per second of a frozen base the way notebook 04 compares
+input sizes: the notebook's own extraction function, after one warm-up call on the first batch
+(TensorFlow builds the graph on a model's first call: a one-off cost that would make a small
+subset look slower than it is).
 """
 
 from __future__ import annotations
@@ -46,6 +51,23 @@ def record_throughput(name: str, images: int, seconds: float, path: Path | None 
             f.flush()
             os.fsync(f.fileno())
     return row
+
+
+def timed_extraction(extract, base, x, y, *, batch_size: int = 256, name: str | None = None, **kwargs):
+    """``extract(base, x, y, batch_size=batch_size, **kwargs)`` timed after a warm-up: ``(features, images/s)``.
+
+    The warm-up is ``extract`` on the first ``batch_size`` images: one batch of the shape the timed
+    pass uses, so nothing is traced again inside it (make ``len(x)`` a multiple of ``batch_size``:
+    a smaller last batch would be traced too). ``name`` also appends the row to
+    ``tmp/throughput.csv`` (:func:`record_throughput`).
+    """
+    extract(base, x[:batch_size], y[:batch_size], batch_size=batch_size, **kwargs)
+    start = time.perf_counter()
+    features = extract(base, x, y, batch_size=batch_size, **kwargs)
+    seconds = time.perf_counter() - start
+    if name:
+        record_throughput(name, images=len(x), seconds=seconds)
+    return features, len(x) / seconds
 
 
 def read_throughput(path: Path | None = None) -> list[dict]:
