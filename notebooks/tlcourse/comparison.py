@@ -158,15 +158,18 @@ def predict_once(model, dataset, *, name: str, images, source: str, weights: str
 
     The file is reused only if its fingerprint (the images, the model's weights and last layer) and
     shape match, so another subset, other data or other weights never reuse stale outputs.
-    Returns the outputs and the seconds the prediction took when it was computed.
+    One line says which happened. Returns the outputs and the seconds the prediction took when it
+    was computed.
     """
+    from .config import shown_path
     from .pretrained import features_path, fingerprint, load_features, save_features
 
     key = fingerprint(np.asarray(images), *model.get_weights(), model.layers[-1].name)
     path = features_path(name, source=source, weights=weights, n=len(images))
     shape = (len(images), *model.output_shape[1:])
-    cached = load_features(path, fingerprint=key, shapes={"features": shape})
+    cached = load_features(path, fingerprint=key, shapes={"features": shape}, quiet=True)
     if cached is not None:
+        print(f"Reutilizamos la salida guardada en {shown_path(path)}.")
         return cached["features"], cached["seconds"]
     # Batch by batch into an array allocated once: ``predict`` would keep every batch and then join them,
     # two copies of the outputs at the peak (notebook 05, full mode: 0.6 GB of conv4 outputs; the kernel grew 1.2 GB).
@@ -179,7 +182,8 @@ def predict_once(model, dataset, *, name: str, images, source: str, weights: str
     elapsed = time.perf_counter() - start
     if done != len(outputs):
         raise ValueError(f"el dataset dio {done} imágenes y se esperaban {len(outputs)}")
-    save_features(path, fingerprint=key, features=outputs, seconds=elapsed)
+    save_features(path, fingerprint=key, features=outputs, seconds=elapsed, quiet=True)
+    print(f"Calculada en {decimal(elapsed, 1)} s y guardada en {shown_path(path)}.")
     return outputs, elapsed
 
 
