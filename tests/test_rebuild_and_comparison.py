@@ -57,12 +57,15 @@ def comparison_rows():
              epochs=6, trainable_params=235, train_seconds=5.0, seconds_per_epoch=0.8, test_accuracy=0.09),
         dict(notebook="03", approach="mlp_scratch", data="synthetic", weights="none", n_train=float("nan"),
              epochs=6, trainable_params=6_551, train_seconds=7.0, seconds_per_epoch=1.2, test_accuracy=0.198),
+        dict(notebook="04", approach="resnet50_frozen_direct", data="synthetic", weights="random",
+             n_train=101_520, epochs=1, trainable_params=96_303, train_seconds=300.0, seconds_per_epoch=290.0,
+             test_accuracy=0.016),
         dict(notebook="04", approach="resnet50_frozen_cached_features", data="synthetic", weights="random",
              n_train=101_520, epochs=10, trainable_params=96_303, train_seconds=180.0, seconds_per_epoch=2.0,
              test_accuracy=0.706),
         dict(notebook="05", approach="resnet50_finetuned", data="synthetic", weights="random", n_train=18_000,
              epochs=2, trainable_params=15_049_775, train_seconds=95.0, seconds_per_epoch=30.0, test_accuracy=0.727),
-        dict(notebook="05", approach="cnn_scratch", data="synthetic", weights="none", n_train=101_520, epochs=3,
+        dict(notebook="05", approach="cnn_scratch", data="synthetic", weights="none", n_train=101_520, epochs=2,
              trainable_params=229_807, train_seconds=62.0, seconds_per_epoch=20.0, test_accuracy=0.968),
     ])
 
@@ -79,12 +82,15 @@ def test_comparison_figure(tmp_path):
 
 @pytest.mark.parametrize("data", ["synthetic", "real"])
 def test_comparison_figure_texts_are_spanish_inside_and_clear_of_the_legend(data):
-    """The review found annotations past the right edge and under the legend, English identifiers and
-    decimal points: every text is inside the figure, none overlaps the legend, all read in Spanish."""
+    """The review found annotations past the right edge and under the legend, English identifiers,
+    decimal points, no epochs and a figure taller than a slide: every text is inside the figure, none
+    overlaps the legend, all read in Spanish, each bar says its images and epochs (and «pesos
+    aleatorios» when so), and the figure fits a slide."""
     from matplotlib.text import Text
 
     fig = tlcourse.plots.comparison_figure(comparison_rows().assign(data=data),
                                            title="EMNIST balanced: exactitud en test de cada enfoque")
+    assert fig.get_figheight() <= tlcourse.plots.MAX_FIGURE_HEIGHT
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
@@ -101,38 +107,134 @@ def test_comparison_figure_texts_are_spanish_inside_and_clear_of_the_legend(data
     shown = "\n".join(t.get_text() for t in texts)
     for identifier in ("cnn_scratch", "resnet50_finetuned", "mlp_retarget_frozen"):
         assert identifier not in shown
-    assert "CNN pequeña desde cero" in shown and "72,7 %" in shown and "18.000 imágenes" in shown
-    assert "15.049.775 parámetros entrenables" in shown and "sin dato" in shown
+    assert "CNN pequeña desde cero (05)\n101.520 imágenes · 2 épocas" in shown
+    assert "18.000 imágenes · 2 épocas · pesos aleatorios" in shown and "72,7 %" in shown
+    assert "101.520 imágenes · 1 época · pesos aleatorios" in shown and "sin dato" in shown
+    assert "ResNet50 con pesos aleatorios" in ax.get_title()
+    assert ("datos sintéticos" in ax.get_title()) == (data == "synthetic")
+    assert ("OPIUM" in shown) == (data == "real") and "88 %" not in shown
     assert not re.search(r"\d\.\d+ ?%", shown), "porcentajes con punto decimal"
+    alt = tlcourse.plots.comparison_alt(comparison_rows(), "prueba")
+    assert "CNN pequeña desde cero (notebook 05): 96,8 % con 101.520 imágenes y 2 épocas" in alt
     matplotlib.pyplot.close(fig)
 
 
-def test_comparison_table_and_like_with_like():
-    """Spanish labels and numbers on display; only rows with the same data and n_train are ranked."""
+def test_comparison_table_has_the_columns_a_slide_needs():
+    """Notebook, approach, weights, images, epochs, accuracy, seconds; «datos» only when mixed."""
     rows = comparison_rows()
     table = tlcourse.comparison_table(rows)
-    assert list(table.columns) == [SPANISH_COLUMNS[c] for c in ("notebook", "approach", "data", "weights", "n_train",
-                                                                 "epochs", "trainable_params", "train_seconds",
-                                                                 "test_accuracy")]
-    row = table[table["enfoque"] == "ResNet50 con conv5 ajustada (fine-tuning)"].iloc[0]
-    assert row["imágenes de entrenamiento"] == "18.000" and row["exactitud en test"] == "72,7 %"
-    assert row["parámetros entrenables"] == "15.049.775"
-    assert table[table["enfoque"] == "MLP desde cero"].iloc[0]["imágenes de entrenamiento"] == "sin dato"
+    assert list(table.columns) == ["notebook", "enfoque", "pesos de la base", "imágenes", "épocas",
+                                   "exactitud en test", "segundos"]
+    row = table[table["enfoque"] == "ResNet50, ajuste fino de conv5"].iloc[0]
+    assert row["imágenes"] == "18.000" and row["exactitud en test"] == "72,7 %" and row["épocas"] == "2"
+    assert row["pesos de la base"] == "aleatorios"
+    assert table[table["enfoque"] == "MLP desde cero"].iloc[0]["imágenes"] == "sin dato"
+    assert list(tlcourse.comparison_table(rows.query("notebook == '03'")).drop(columns="notebook")["enfoque"]) == [
+        "MLP de MNIST congelada, salida nueva", "MLP desde cero"]            # as notebook 03 shows its rows
+    mixed = tlcourse.comparison_table(rows.assign(data=["real"] + ["synthetic"] * (len(rows) - 1)))
+    assert "datos" in mixed.columns and mixed.iloc[0]["datos"] == "reales"
 
+
+def test_like_with_like_ranks_only_same_data_images_and_epochs():
+    """04's direct way (1 epoch) and precomputed features (10) are never ranked against each other, nor
+    the CNN (2 epochs) against them; every ranked line says its epochs; one seed is said."""
+    rows = comparison_rows()
     lines = tlcourse.like_with_like(rows)
     text = "\n".join(lines)
-    ranked = [line for line in lines if "101.520 imágenes:" in line]
-    assert len(ranked) == 1
-    assert ranked[0].index("CNN pequeña") < ranked[0].index("ResNet50 congelada") < ranked[0].index("MLP de MNIST")
-    assert "ResNet50 con conv5 ajustada (fine-tuning) (05): 72,7 % con 18.000 imágenes" in text
+    assert "una semilla" in lines[0] and "sin diferencia medible" in lines[0]
+    assert "Ningún par de enfoques" in text and ">" not in text
+    different = text.split("Mismas imágenes pero distintas épocas")[1].split("Sin pareja")[0]
+    assert "forma directa (04) 1,6 % en 1 época" in different
+    assert "características precalculadas (04) 70,6 % en 10 épocas" in different
+    assert "CNN pequeña desde cero (05) 96,8 % en 2 épocas" in different
+    assert "ResNet50, ajuste fino de conv5 (05) 72,7 % con 18.000 imágenes y 2 épocas" in text
     assert "Sin número de imágenes" in text and "MLP desde cero (03)" in text.split("Sin número de imágenes")[1]
     assert tlcourse.like_with_like(rows.iloc[:0]) == ["Todavía no hay resultados en tmp/results.csv."]
+
+
+def test_like_with_like_marks_differences_under_two_points():
+    rows = pd.DataFrame([
+        dict(notebook="03", approach=a, data="real", weights=w, n_train=8_460, epochs=6, trainable_params=1,
+             train_seconds=1.0, seconds_per_epoch=0.2, test_accuracy=acc)
+        for a, w, acc in (("mlp_scratch", "none", 0.852), ("mlp_retarget_frozen", "mnist", 0.849),
+                          ("mlp_retarget_unfrozen", "mnist", 0.80))])
+    lines = tlcourse.like_with_like(rows)
+    ranked = lines[lines.index(next(line for line in lines if line.startswith("Comparables"))) + 1:]
+    assert ranked[0] == "- Datos reales · 8.460 imágenes · 6 épocas:"
+    assert ranked[1].strip() == "MLP desde cero (03) 85,2 %"
+    assert ranked[2].strip() == "≈ MLP de MNIST congelada, salida nueva (03) 84,9 %  (sin diferencia medible)"
+    assert ranked[3].strip() == "> MLP de MNIST, después ajustada entera (03) 80,0 %"
+
+
+@pytest.mark.parametrize("weights, data", [("random", "synthetic"), ("imagenet", "real")])
+def test_comparison_reading_fits_the_weights_and_data_used(weights, data):
+    """What the numbers can say, from the rows: random weights (no transfer to measure), or ImageNet's at
+    32×32; synthetic data; how many more images the CNN saw; and the question of notebook 06."""
+    rows = comparison_rows().assign(data=data)
+    rows.loc[rows["approach"].str.startswith("resnet50"), "weights"] = weights
+    text = " ".join(" ".join(tlcourse.comparison_reading(rows)).split())
+    assert ("no hay transferencia que medir" in text) == (weights == "random")
+    assert ("32×32" in text) == (weights == "imagenet")
+    assert ("sintéticos" in text) == (data == "synthetic")
+    assert "La CNN desde cero (96,8 %) vio 5,6 veces las imágenes del ajuste fino (72,7 %)" in text
+    assert "entrenada con 101.520 imágenes" in text and "06" in text
+    assert all(len(line) <= 110 for chunk in tlcourse.comparison_reading(rows) for line in chunk.splitlines())
+    assert tlcourse.comparison_reading(rows.iloc[:0]) == []
+
+
+def test_resnet50_stage_costs_do_not_depend_on_the_input_size():
+    """M1 of the review: stage 5 holds about 63 % of the parameters but about 19 % of the multiply-adds,
+    the same at 32×32 and 224×224 (both multiples of 32); at 224 the total is He et al.'s 3.8·10⁹."""
+    import keras
+
+    costs = {size: tlcourse.resnet50_stage_costs(
+        keras.applications.ResNet50(include_top=False, weights=None, input_shape=(size, size, 3)))
+        for size in (32, 224)}
+    assert list(costs[32].index) == ["conv1", "conv2", "conv3", "conv4", "conv5"]
+    assert costs[32]["params"].sum() > 0.99 * 23_587_712
+    for column in ("params_share", "macs_share"):
+        assert (costs[32][column] - costs[224][column]).abs().max() < 1e-9
+    assert abs(costs[32].loc["conv5", "params_share"] - 0.636) < 0.005
+    assert abs(costs[32].loc["conv5", "macs_share"] - 0.190) < 0.005
+    assert 3.8e9 < costs[224]["macs"].sum() < 3.9e9
+    share = costs[32].loc["conv5", "macs_share"]
+    assert 2.3 < (1 + 2 * share) / (3 * share) < 2.5      # the saving by operations said in notebook 05
+
+
+def test_train_step_speeds_restore_the_weights():
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    x = np.random.default_rng(0).random((400, 4), dtype="float32")
+    y = np.zeros(400, dtype="int64")
+    before = [w.copy() for w in model.get_weights()]
+    speeds = tlcourse.train_step_speeds({"a": (model, x), "b": (model, x[::-1].copy())}, y)
+    assert set(speeds) == {"a", "b"} and all(s > 0 for s in speeds.values())
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert tlcourse.train_step_speed(model, x, y) > 0
+    with pytest.raises(ValueError):
+        tlcourse.train_step_speed(model, x[:100], y)
+
+
+def test_resnet50_dataset_is_notebook_04s_preparation():
+    """28×28 grey → 32×32 RGB → preprocess_input (BGR minus ImageNet's means), in order."""
+    import numpy as np
+
+    x = np.full((5, 28, 28), 255, dtype="uint8")
+    x[1] = 0
+    images, labels = next(iter(tlcourse.resnet50_dataset(x, np.arange(5), batch_size=4)))
+    assert images.shape == (4, 32, 32, 3) and list(labels.numpy()) == [0, 1, 2, 3]
+    assert np.allclose(images[0, 16, 16], [255 - 103.939, 255 - 116.779, 255 - 123.68], atol=1e-3)
+    assert np.allclose(images[1, 16, 16], [-103.939, -116.779, -123.68], atol=1e-3)
 
 
 def test_scientific_and_unknown_approach():
     assert tlcourse.scientific(3.24e-7) == "3,2·10⁻⁷"
     assert tlcourse.scientific(0.0) == "0"
-    assert tlcourse.approach_name("resnet50_finetuned") == "ResNet50 con conv5 ajustada (fine-tuning)"
+    assert tlcourse.approach_name("resnet50_finetuned") == "ResNet50, ajuste fino de conv5"
     assert tlcourse.approach_name("some_new_thing") == "some new thing"
 
 
@@ -153,7 +255,8 @@ def test_predict_once_computes_then_reuses_and_never_reuses_stale_outputs(capsys
     again, seconds_again = tlcourse.predict_once(model, dataset, name="t", images=x, source="synthetic",
                                                  weights="random")
     assert np.array_equal(first, again) and seconds_again == seconds
-    assert "Reutilizo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("Calculada en") == 1 and "Reutilizamos la salida guardada en tmp/features/" in out
     model.layers[-1].kernel.assign(model.layers[-1].kernel * 2)
     changed, _ = tlcourse.predict_once(model, dataset, name="t", images=x, source="synthetic", weights="random")
     assert "no vale" in capsys.readouterr().out and not np.allclose(changed, first)

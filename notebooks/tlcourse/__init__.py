@@ -5,7 +5,9 @@ notebooks; this package only keeps out of their way what is not the lesson.
 """
 
 from .applications import catalogue, catalogue_by_family, show_catalogue
-from .comparison import APPROACH_NAMES, approach_name, comparison_table, like_with_like, predict_once, scientific
+from .comparison import (APPROACH_NAMES, approach_name, comparison_reading, comparison_table, like_with_like,
+                         predict_once, resnet50_dataset, resnet50_stage_costs, scientific, train_step_speed,
+                         train_step_speeds)
 from .config import (REPO_DIR, Config, ConfigError, data_path, get_config, native_stderr_silenced, shown_path,
                      tmp_path)
 from .datasets import EMNIST_BALANCED_CLASSES, MNIST_CLASSES, load_emnist, load_mnist
@@ -49,7 +51,8 @@ __all__ = [
     # notebook 04 and the benchmark
     "batch_clock", "peak_memory_gib", "read_throughput", "record_throughput",
     # notebook 05
-    "APPROACH_NAMES", "approach_name", "comparison_table", "like_with_like", "predict_once", "scientific",
+    "APPROACH_NAMES", "approach_name", "comparison_reading", "comparison_table", "like_with_like", "predict_once",
+    "resnet50_dataset", "resnet50_stage_costs", "scientific", "train_step_speed", "train_step_speeds",
     # notebook 07, Colab/Kaggle GPUs
     "catalogue", "catalogue_by_family", "deterministic_gpu", "ready_to_download", "show_catalogue",
     # notebook 06

@@ -128,40 +128,54 @@ def plot_class_balance(y, classes: str, title: str, data=None, alt: str | None =
 
 
 # Published EMNIST balanced results, drawn only when every result in the figure is on real data.
+# OPIUM is the reference model of the paper that introduced EMNIST (Cohen et al., 2017, table II: 78.02 %).
 EMNIST_ANCHORS = [
-    (0.78, "OPIUM, línea base del artículo de EMNIST (Cohen et al., 2017)"),
-    (0.88, "CNN pequeña, datos reales (referencia habitual)"),
+    (0.78, "OPIUM, modelo de referencia del artículo de EMNIST (Cohen et al., 2017)"),
     (0.91, "mejores resultados publicados"),
 ]
+MAX_FIGURE_HEIGHT = 6.0   # inches: at 11 inches wide, what fits a 16:9 slide
 
 
 def _bar_label(row) -> str:
-    """The bar's name (Spanish) and, under it, what it cost: images, trainable parameters, seconds."""
-    from .comparison import approach_name, images
+    """The bar's name (Spanish, with its notebook) and, under it, its images and epochs (and random weights)."""
+    from .comparison import approach_name, epochs_text, images
 
     label = (f"{approach_name(row['approach'])} ({row['notebook']})\n"
-             f"{images(row['n_train'])} · {thousands(row['trainable_params'])} parámetros entrenables · "
-             f"{seconds(row['train_seconds'])}")
+             f"{images(row['n_train'])} · {epochs_text(row['epochs'])}")
     if row["weights"] == "random":
-        label += "\nbase con pesos aleatorios (sin preentrenar)"
+        label += " · pesos aleatorios"
     return label
+
+
+def _comparison_title(table, title: str) -> str:
+    notes = []
+    if len(table) and (table["data"] == "synthetic").all():
+        notes.append("datos sintéticos")
+    elif (table["data"] == "synthetic").any():
+        notes.append("rayadas: datos sintéticos")
+    if (table["weights"] == "random").any():
+        notes.append("ResNet50 con pesos aleatorios")
+    return title + (f"\n({'; '.join(notes)})" if notes else "")
 
 
 def comparison_figure(results, title: str):
     """The figure of :func:`plot_comparison`, returned open (the tests measure where its texts fall).
 
-    Each bar's name and cost go in its y-axis label (which the layout always makes room for), only the
-    accuracy goes at the end of the bar, and the legend goes below the axes, so no text is cut or
-    hidden whatever the numbers.
+    One bar per row, in the table's order; each bar's name, images, epochs (and «pesos aleatorios»)
+    go in its y-axis label, its accuracy at its end, the legend below the axes, so no text is cut or
+    hidden whatever the numbers. At most :data:`MAX_FIGURE_HEIGHT` inches tall: it fits a slide.
     """
-    table = results.sort_values(["notebook", "approach"]).reset_index(drop=True)
-    lines = sum(_bar_label(row).count("\n") + 1 for _, row in table.iterrows())
-    fig, ax = plt.subplots(figsize=(11, 0.28 * lines + 0.35 * len(table) + 2.4))
+    from .comparison import _shown_order
+
+    table = _shown_order(results)
+    anchors = len(table) > 0 and (table["data"] == "real").all()
+    height = min(MAX_FIGURE_HEIGHT, 0.5 * len(table) + (2.7 if anchors else 2.2))
+    fig, ax = plt.subplots(figsize=(11, height))
     colours = {nb: plt.cm.tab10(i) for i, nb in enumerate(sorted(table["notebook"].unique()))}
     for i, row in table.iterrows():
         synthetic = row["data"] == "synthetic"
-        ax.barh(i, row["test_accuracy"], color=colours[row["notebook"]], hatch="//" if synthetic else None,
-                edgecolor="white" if synthetic else None)
+        ax.barh(i, row["test_accuracy"], height=0.7, color=colours[row["notebook"]],
+                hatch="//" if synthetic else None, edgecolor="white" if synthetic else None)
         ax.text(row["test_accuracy"] + 0.01, i, percent(row["test_accuracy"]), va="center", fontsize=9)
     ax.set_yticks(range(len(table)), [_bar_label(row) for _, row in table.iterrows()], fontsize=8)
     ax.invert_yaxis()
@@ -169,38 +183,41 @@ def comparison_figure(results, title: str):
     ax.set_xticks(np.linspace(0, 1, 6), [percent(x, 0) for x in np.linspace(0, 1, 6)])
     ax.set_xlabel("exactitud en test")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[nb], label=f"notebook {nb}") for nb in colours]
-    if (table["data"] == "synthetic").any():
-        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="lightgrey", hatch="//", edgecolor="white",
-                                     label="datos sintéticos"))
     ax.axvline(1 / 47, color="grey", linestyle=":", linewidth=1)
     handles.append(plt.Line2D([], [], color="grey", linestyle=":", label="azar (1/47)"))
-    if len(table) > 0 and (table["data"] == "real").all():
-        for value, label in EMNIST_ANCHORS:
-            ax.axvline(value, color="black", linestyle="--", linewidth=0.8, alpha=0.6)
-            handles.append(plt.Line2D([], [], color="black", linestyle="--", alpha=0.6,
+    if anchors:
+        for (value, label), style in zip(EMNIST_ANCHORS, ("--", "-.")):
+            ax.axvline(value, color="black", linestyle=style, linewidth=0.8, alpha=0.6)
+            handles.append(plt.Line2D([], [], color="black", linestyle=style, alpha=0.6,
                                       label=f"{percent(value, 0)}: {label}"))
-    else:
-        title += "\n(hay datos sintéticos: sin las referencias publicadas, que son de datos reales)"
-    height = fig.get_figheight()
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / (height - 1.6)),
-              ncol=3 if len(handles) <= 6 else 2, fontsize=8, frameon=False)
-    ax.set_title(title)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.5 / (height - 1.2)),
+              ncol=2 if anchors else min(len(handles), 5), fontsize=8, frameon=False)
+    ax.set_title(_comparison_title(table, title), fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def plot_comparison(results, title: str, path=None):
-    """One horizontal bar per (notebook, approach): test accuracy, labelled in Spanish with the
-    training images, trainable parameters and training time; hatched when the data was synthetic.
-    Saved to ``path`` (if given) and shown."""
+def comparison_alt(results, title: str) -> str:
+    """The alternative text of the comparison figure: each bar with its accuracy, images and epochs."""
+    from .comparison import _shown_order, approach_name, epochs_text, images
+
+    table = _shown_order(results)
+    bars = "; ".join(f"{approach_name(row['approach'])} (notebook {row['notebook']}): "
+                     f"{percent(row['test_accuracy'])} con {images(row['n_train'])} y {epochs_text(row['epochs'])}"
+                     for _, row in table.iterrows())
+    return (f"{_comparison_title(table, title).replace(chr(10), ' ')}. Una barra horizontal por enfoque con su "
+            f"exactitud en test: {bars}.")
+
+
+def plot_comparison(results, title: str, path=None, alt: str | None = None):
+    """One horizontal bar per (notebook, approach): test accuracy, labelled in Spanish with the training
+    images and epochs (and «pesos aleatorios» when so); hatched when the data was synthetic.
+    Saved to ``path`` (if given) and shown with its alternative text."""
     from .files import atomic_path
 
     fig = comparison_figure(results, title)
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    table = results.sort_values(["notebook", "approach"])
-    bars = "; ".join(f"{row['approach']} (notebook {row['notebook']}): {percent(row['test_accuracy'])}"
-                     for _, row in table.iterrows())
-    show_figure(fig, f"{title.splitlines()[0]}. Una barra horizontal por enfoque con su exactitud en test: {bars}.")
+    show_figure(fig, alt or comparison_alt(results, title))
     return path
