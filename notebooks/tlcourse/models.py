@@ -11,9 +11,10 @@ import numpy as np
 from .config import get_config, shown_path, tmp_path
 from .files import DataError, atomic_path
 from .results import save_history
-from .fmt import thousands
+from .fmt import seconds, thousands
 
 SUPERMODEL = "supermodel.h5"
+WEIGHTS_IN_SPANISH = {"imagenet": "base con pesos de ImageNet", "random": "base con pesos aleatorios"}
 SUPERMODEL_HISTORY = "supermodel_history.csv"
 
 
@@ -154,7 +155,8 @@ def ensure_resnet50_frozen() -> Path:
     if _usable_or_rebuild(path, _resnet_problem(path), notebook="04",
                           recipe="con la receta rápida del notebook 04 (base congelada, características calculadas "
                                  "una vez, 10 épocas de la cabeza)"):
-        print(f"Usamos {shown_path(path)}, el modelo que guardó el notebook 04 (base {resnet50_weights_kind(path)}).")
+        print(f"Usamos {shown_path(path)}, el modelo que guardó el notebook 04 "
+              f"({WEIGHTS_IN_SPANISH[resnet50_weights_kind(path)]}).")
         return path
     emnist = load_emnist("balanced")
     (x_train, y_train), _ = emnist
@@ -195,6 +197,6 @@ def ensure_resnet50_frozen() -> Path:
             keras_model.save(tmp)
     save_resnet50_info(path, weights=kind, data=emnist.source)
     save_history(history, RESNET50_HEAD_HISTORY)
-    print(f"Reconstruido en {time.perf_counter() - start:.0f} s con {thousands(len(x_train))} imágenes "
-          f"(base {kind}); guardado en {shown_path(path)}.")
+    print(f"Reconstruido en {seconds(time.perf_counter() - start)} con {thousands(len(x_train))} imágenes "
+          f"({WEIGHTS_IN_SPANISH[kind]}); guardado en {shown_path(path)}.")
     return path
